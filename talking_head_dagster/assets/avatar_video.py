@@ -1,0 +1,53 @@
+import dagster as dg
+
+from talking_head_dagster.assets.stage import GROUP, Stopwatch, stage_errors
+from talking_head_dagster.assets.tts_audio import tts_audio
+from talking_head_dagster.manifests import AvatarManifest
+from talking_head_dagster.partitions import records
+from talking_head_dagster.resources.artifact_store import ArtifactStore
+from talking_head_dagster.resources.avatar import AvatarRenderer
+from talking_head_dagster.resources.ffmpeg import FFmpegResource
+from talking_head_dagster.speech.timing import SpeechManifest
+
+MP4 = "avatar.mp4"
+
+
+@dg.asset(partitions_def=records, group_name=GROUP, deps=[tts_audio], kinds={"python"}, code_version="1")
+def avatar_video(
+    context: dg.AssetExecutionContext,
+    artifacts: ArtifactStore,
+    avatar: AvatarRenderer,
+    ffmpeg: FFmpegResource,
+) -> dg.MaterializeResult:
+    """The portrait animated by the speech: a square talking head with the speech muxed in."""
+    key = context.partition_key
+    watch = Stopwatch()
+    with stage_errors(context):
+        speech = artifacts.manifest(key, "tts_audio", SpeechManifest)
+        wav = artifacts.file(key, "tts_audio", speech.wav_file)
+        staging = artifacts.staging_dir(key, "avatar_video")
+        last_logged = [-1]
+
+        def progress(done: int, total: int) -> None:
+            quarter = 4 * done // max(total, 1)
+            if quarter > last_logged[0]:
+                last_logged[0] = quarter
+                context.log.debug(f"{key}: avatar frame {done}/{total}")
+
+        result = avatar.render(wav, staging / MP4, ffmpeg.exe, progress)
+        manifest = AvatarManifest(file=MP4, **result.__dict__)
+        final = artifacts.commit(key, "avatar_video", staging, manifest)
+    fps = result.frames / max(result.render_seconds, 1e-6)
+    context.log.info(f"{key}: {result.frames} avatar frames with '{result.backend}' at {fps:.0f} fps")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(final / MP4)),
+            "backend": result.backend,
+            "portrait": result.portrait,
+            "frames": result.frames,
+            "resolution": f"{result.width}x{result.height}",
+            "duration_s": round(result.duration_s, 3),
+            "render_fps": round(fps, 1),
+            "stage_seconds": watch.seconds,
+        }
+    )

@@ -1,0 +1,73 @@
+import dagster as dg
+
+from talking_head_dagster.assets.stage import GROUP, Stopwatch, load_record, snapshot, stage_errors
+from talking_head_dagster.errors import PermanentInputError
+from talking_head_dagster.manifests import SourceVideoManifest
+from talking_head_dagster.media.probe import ProbeError
+from talking_head_dagster.partitions import records
+from talking_head_dagster.resources.artifact_store import ArtifactStore
+from talking_head_dagster.resources.downloader import VideoDownloader
+from talking_head_dagster.resources.ffmpeg import FFmpegResource
+from talking_head_dagster.resources.nocodb import NocoDBResource
+
+MIN_SOURCE_SECONDS = 0.5
+
+
+@dg.asset(partitions_def=records, group_name=GROUP, kinds={"python"}, code_version="1")
+def source_video(
+    context: dg.AssetExecutionContext,
+    nocodb: NocoDBResource,
+    artifacts: ArtifactStore,
+    downloader: VideoDownloader,
+    ffmpeg: FFmpegResource,
+) -> dg.MaterializeResult:
+    """The row's source video, downloaded with yt-dlp within size and time limits, and probed."""
+    key = context.partition_key
+    watch = Stopwatch()
+    with stage_errors(context):
+        record = load_record(key, nocodb, artifacts)
+        if not record.url:
+            raise PermanentInputError("The row has no source video URL.")
+        staging = artifacts.staging_dir(key, "source_video")
+        path = downloader.download(record.url, staging)
+        try:
+            info = ffmpeg.probe(path)
+        except ProbeError as exc:
+            raise PermanentInputError(f"The file at {record.url} is not a video ffmpeg can read ({exc}).") from exc
+        if info.video is None:
+            raise PermanentInputError(f"The file at {record.url} has no video stream.")
+        if not info.duration_s or info.duration_s < MIN_SOURCE_SECONDS:
+            raise PermanentInputError(
+                f"The source video is too short ({info.duration_s or 0:.2f} s); it must last at least "
+                f"{MIN_SOURCE_SECONDS} s."
+            )
+        manifest = SourceVideoManifest(
+            record=snapshot(record),
+            file=path.name,
+            bytes=path.stat().st_size,
+            duration_s=info.duration_s,
+            width=info.video.width,
+            height=info.video.height,
+            fps=info.video.fps,
+            video_codec=info.video.codec,
+            has_audio=info.audio is not None,
+            download_seconds=watch.seconds,
+        )
+        final = artifacts.commit(key, "source_video", staging, manifest)
+    context.log.info(f"{key}: downloaded {manifest.bytes} bytes, {manifest.width}x{manifest.height}, "
+                     f"{manifest.duration_s:.2f} s in {manifest.download_seconds:.2f} s")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(final / path.name)),
+            "url": dg.MetadataValue.url(record.url),
+            "bytes": manifest.bytes,
+            "duration_s": manifest.duration_s,
+            "resolution": f"{manifest.width}x{manifest.height}",
+            "fps": manifest.fps,
+            "video_codec": manifest.video_codec,
+            "has_audio": manifest.has_audio,
+            "record_version": record.version,
+            "stage_seconds": watch.seconds,
+        },
+        data_version=dg.DataVersion(record.version),
+    )

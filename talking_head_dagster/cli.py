@@ -1,0 +1,68 @@
+"""``talking-head``: render one record in-process, or the embedded demo."""
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
+
+
+def _ensure_dagster_home() -> None:
+    """Use $DAGSTER_HOME, or ./.dagster_home with the project's dagster.yaml, so runs show in the UI."""
+    if os.environ.get("DAGSTER_HOME"):
+        return
+    home = Path(".dagster_home").resolve()
+    home.mkdir(exist_ok=True)
+    if REPO_DAGSTER_YAML.is_file() and not (home / "dagster.yaml").exists():
+        shutil.copyfile(REPO_DAGSTER_YAML, home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="talking-head", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    render = commands.add_parser("render", help="render one record in this process")
+    render.add_argument("--table", help="NocoDB table id")
+    render.add_argument("--row", type=int, help="NocoDB row id")
+    render.add_argument("--url", help="source video URL (one-off render without NocoDB)")
+    render.add_argument("--text", help="script to speak (one-off render without NocoDB)")
+    render.add_argument("--voice", help="Piper voice name (one-off render)")
+    render.add_argument("--force", action="store_true", help="redo stages already materialised")
+
+    demo = commands.add_parser("demo", help="render the embedded demo and print the MP4's path last")
+    demo.add_argument("--text", help="script to speak instead of the demo's")
+
+    args = parser.parse_args(argv)
+    _ensure_dagster_home()
+    from talking_head_dagster.render import RenderFailed, render_one
+
+    try:
+        if args.command == "demo":
+            from talking_head_dagster.demo import DEMO_SCRIPT, make_background, serve_directory
+            from talking_head_dagster.media.binary import ffmpeg_binary
+
+            folder = Path(".artifacts/demo").resolve()
+            make_background(folder / "background.mp4", ffmpeg_binary())
+            with serve_directory(folder) as base_url:
+                result = render_one(url=f"{base_url}/background.mp4", text=args.text or DEMO_SCRIPT)
+        elif args.table and args.row is not None:
+            result = render_one(table=args.table, row=args.row, force=args.force)
+        elif args.url and args.text:
+            result = render_one(url=args.url, text=args.text, voice=args.voice, force=args.force)
+        else:
+            parser.error("render needs --table and --row, or --url and --text")
+    except RenderFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"url: {result.url}", file=sys.stderr)
+    print(result.location)
+    return 0
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""The single code location of the embedded default: all six assets, the job and the sensor."""
+
+import dagster as dg
+
+from talking_head_dagster.assets import RECORD_ASSETS
+from talking_head_dagster.jobs import render_record_job
+from talking_head_dagster.resources.factory import build_resources
+from talking_head_dagster.sensors.nocodb_rows import build_nocodb_rows_sensor
+from talking_head_dagster.settings import Settings, export_docker_secrets
+
+
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    export_docker_secrets()
+    settings = settings or Settings()
+    return dg.Definitions(
+        assets=RECORD_ASSETS,
+        jobs=[render_record_job],
+        sensors=[
+            build_nocodb_rows_sensor(
+                minimum_interval_seconds=settings.sensor_interval_s,
+                max_runs_per_tick=settings.nocodb.max_runs_per_tick,
+            )
+        ],
+        resources=build_resources(settings),
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,67 @@
+"""What each stage leaves in the artifact store for the stages after it (``manifest.json``)."""
+
+from pydantic import BaseModel
+
+from talking_head_dagster.speech.timing import SentenceTiming, SpeechManifest
+
+
+class RecordSnapshot(BaseModel):
+    key: str
+    url: str
+    content: str
+    version: str
+    voice: str | None = None
+
+
+class SourceVideoManifest(BaseModel):
+    record: RecordSnapshot
+    file: str
+    bytes: int
+    duration_s: float
+    width: int
+    height: int
+    fps: float
+    video_codec: str
+    has_audio: bool
+    download_seconds: float
+
+
+class AvatarManifest(BaseModel):
+    file: str
+    backend: str
+    portrait: str
+    frames: int
+    fps: int
+    width: int
+    height: int
+    duration_s: float
+    render_seconds: float
+
+
+class CompositeManifest(BaseModel):
+    file: str
+    bytes: int
+    width: int
+    height: int
+    duration_s: float
+    encode_seconds: float
+
+
+class PublicationManifest(BaseModel):
+    url: str
+    location: str
+    object_key: str
+    uploaded: bool
+    bytes: int
+    version: str
+
+
+__all__ = [
+    "AvatarManifest",
+    "CompositeManifest",
+    "PublicationManifest",
+    "RecordSnapshot",
+    "SentenceTiming",
+    "SourceVideoManifest",
+    "SpeechManifest",
+]

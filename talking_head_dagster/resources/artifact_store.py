@@ -1,0 +1,105 @@
+"""Intermediate files of every stage, addressed by partition key and asset name.
+
+Layout: ``<root>/<partition key>/<asset>/`` holds the stage's files and a ``manifest.json``
+describing them. A stage writes into a fresh staging directory and commits it at the end,
+so a crash never leaves a manifest that points at half-written files. With the S3 backend
+the committed files are uploaded under ``<prefix><partition key>/<asset>/`` and fetched
+back on demand by a stage running on another machine; the local directory then acts as a cache.
+"""
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import dagster as dg
+from pydantic import BaseModel
+
+from talking_head_dagster.partitions import RecordKey
+from talking_head_dagster.resources.s3 import S3Connection
+
+M = TypeVar("M", bound=BaseModel)
+MANIFEST = "manifest.json"
+
+
+class MissingArtifactError(Exception):
+    """An upstream stage has not been materialised for this record yet."""
+
+
+class ArtifactStore(dg.ConfigurableResource):
+    backend: Literal["local", "s3"] = "local"
+    local_dir: str = ".artifacts"
+    s3: S3Connection | None = None
+    s3_prefix: str = "artifacts/"
+
+    def staging_dir(self, key: str, asset: str) -> Path:
+        """An empty directory to write a stage's files into before ``commit``."""
+        stage = self._root() / ".staging" / f"{RecordKey.parse(key)}-{asset}-{uuid.uuid4().hex[:8]}"
+        stage.mkdir(parents=True)
+        return stage
+
+    def commit(self, key: str, asset: str, staging: Path, manifest: BaseModel) -> Path:
+        """Move a staging directory into place with its manifest; upload it for the S3 backend."""
+        (staging / MANIFEST).write_text(manifest.model_dump_json(indent=2))
+        final = self._asset_dir(key, asset)
+        if final.exists():
+            shutil.rmtree(final)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging.rename(final)
+        if self.backend == "s3":
+            self._upload_dir(key, asset, final)
+        return final
+
+    def manifest(self, key: str, asset: str, model: type[M]) -> M:
+        """The committed manifest of ``asset`` for ``key``; raises if the stage has not run."""
+        path = self.file(key, asset, MANIFEST)
+        return model.model_validate(json.loads(path.read_text()))
+
+    def file(self, key: str, asset: str, filename: str) -> Path:
+        """Local path of a committed file, downloaded first when it lives only in S3."""
+        path = self._asset_dir(key, asset) / Path(filename).name
+        if path.exists():
+            return path
+        if self.backend == "s3" and self._download(key, asset, path):
+            return path
+        raise MissingArtifactError(
+            f"No '{asset}' output for record {key}: materialise '{asset}' for this partition first."
+        )
+
+    def exists(self, key: str, asset: str) -> bool:
+        try:
+            self.file(key, asset, MANIFEST)
+        except MissingArtifactError:
+            return False
+        return True
+
+    def _root(self) -> Path:
+        return Path(self.local_dir).resolve()
+
+    def _asset_dir(self, key: str, asset: str) -> Path:
+        return self._root() / str(RecordKey.parse(key)) / asset
+
+    def _object_key(self, key: str, asset: str, filename: str) -> str:
+        return f"{self.s3_prefix}{RecordKey.parse(key)}/{asset}/{filename}"
+
+    def _upload_dir(self, key: str, asset: str, directory: Path) -> None:
+        assert self.s3 is not None, "the s3 artifact backend needs an s3 connection"
+        client = self.s3.client()
+        files = sorted(p for p in directory.iterdir() if p.is_file() and p.name != MANIFEST)
+        # The manifest goes last: its presence marks a complete upload.
+        for path in [*files, directory / MANIFEST]:
+            client.upload_file(str(path), self.s3.bucket, self._object_key(key, asset, path.name))
+
+    def _download(self, key: str, asset: str, path: Path) -> bool:
+        assert self.s3 is not None, "the s3 artifact backend needs an s3 connection"
+        client = self.s3.client()
+        try:
+            client.head_object(Bucket=self.s3.bucket, Key=self._object_key(key, asset, MANIFEST))
+        except client.exceptions.ClientError:
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".part")
+        client.download_file(self.s3.bucket, self._object_key(key, asset, path.name), str(tmp))
+        tmp.rename(path)
+        return True

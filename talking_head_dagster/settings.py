@@ -1,0 +1,135 @@
+"""Deployment settings: Docker secrets, then environment (``TALKING_HEAD_*``), then defaults.
+
+Every setting has a default that makes the embedded default work with nothing configured:
+local artifact store, local output directory, the CPU avatar and the bundled English voice.
+Nested groups use ``__`` in environment names, e.g. ``TALKING_HEAD_NOCODB__URL``.
+Secrets are read from files in ``/run/secrets`` (Docker secrets) before the environment.
+"""
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+SECRETS_DIR = Path(os.environ.get("TALKING_HEAD_SECRETS_DIR", "/run/secrets"))
+
+
+class TableSettings(BaseModel):
+    """One NocoDB table the sensor watches, with its column mapping."""
+
+    id: str
+    url_column: str = "url"
+    content_column: str = "content"
+    result_column: str = "chengpinurl"
+    voice: str | None = None
+
+
+class NocoDBSettings(BaseModel):
+    url: str | None = None
+    api_token: SecretStr | None = None
+    tables: list[TableSettings] = Field(default_factory=list)
+    page_size: int = 500
+    max_runs_per_tick: int = 100
+    timeout_s: float = 20.0
+
+
+class S3Settings(BaseModel):
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    access_key_id: str | None = None
+    secret_access_key: SecretStr | None = None
+    bucket: str = "talking-head"
+
+
+class ArtifactSettings(BaseModel):
+    backend: Literal["local", "s3"] = "local"
+    local_dir: Path = Path(".artifacts")
+    s3_prefix: str = "artifacts/"
+
+
+class PublishSettings(BaseModel):
+    backend: Literal["local", "s3"] = "local"
+    local_dir: Path = Path("output")
+    key_prefix: str = "videos/"
+    public_base_url: str | None = None
+    presign_expiry_s: int = 7 * 24 * 3600
+
+
+class DownloadSettings(BaseModel):
+    max_bytes: int = 500 * 1024 * 1024
+    timeout_s: float = 300.0
+    max_duration_s: float = 15 * 60.0
+    cookies_file: Path | None = None
+
+
+class SpeechSettings(BaseModel):
+    models_dir: Path = Path("models")
+    voices: dict[str, str] = Field(default_factory=dict)
+    sentence_pause_s: float = 0.25
+
+
+class AvatarSettings(BaseModel):
+    backend: Literal["auto", "lite", "flashhead"] = "auto"
+    portrait: Path | None = None
+    size: int = 512
+    fps: int = 25
+
+
+class CompositeSettings(BaseModel):
+    width: int = 1080
+    height: int = 1920
+    fps: int = 25
+    avatar_width_fraction: float = 0.45
+    avatar_margin_fraction: float = 0.04
+    crf: int = 23
+    preset: str = "veryfast"
+    ffmpeg_binary: str | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TALKING_HEAD_",
+        env_nested_delimiter="__",
+        secrets_dir=str(SECRETS_DIR) if SECRETS_DIR.is_dir() else None,
+        extra="ignore",
+    )
+
+    nocodb: NocoDBSettings = Field(default_factory=NocoDBSettings)
+    s3: S3Settings = Field(default_factory=S3Settings)
+    artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)
+    publish: PublishSettings = Field(default_factory=PublishSettings)
+    download: DownloadSettings = Field(default_factory=DownloadSettings)
+    speech: SpeechSettings = Field(default_factory=SpeechSettings)
+    avatar: AvatarSettings = Field(default_factory=AvatarSettings)
+    composite: CompositeSettings = Field(default_factory=CompositeSettings)
+    sensor_interval_s: int = 30
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Docker secrets win over the environment, which wins over defaults.
+        return init_settings, file_secret_settings, env_settings, dotenv_settings
+
+
+# Secrets that resources read at run time through dagster.EnvVar. A Docker secret file of
+# the same name (lower case) is exported into the environment first, so it takes priority.
+SECRET_ENV_VARS = ("TALKING_HEAD_NOCODB__API_TOKEN", "TALKING_HEAD_S3__SECRET_ACCESS_KEY")
+
+
+def export_docker_secrets(secrets_dir: Path = SECRETS_DIR) -> list[str]:
+    """Copy Docker secret files into the environment variables that ``EnvVar`` reads."""
+    exported = []
+    for name in SECRET_ENV_VARS:
+        secret_file = secrets_dir / name.lower()
+        if secret_file.is_file():
+            os.environ[name] = secret_file.read_text().strip()
+            exported.append(name)
+    return exported

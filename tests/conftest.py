@@ -1,0 +1,71 @@
+"""Shared fixtures: real FFmpeg, a loopback HTTP server with source videos, and the real services."""
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from talking_head_dagster.demo import serve_directory
+from talking_head_dagster.media.binary import ffmpeg_binary
+
+# Keep the developer's environment out of the tests.
+for _name in list(os.environ):
+    if _name.startswith("TALKING_HEAD_") and _name not in ("TALKING_HEAD_CACHE",) and "_TEST_" not in _name:
+        del os.environ[_name]
+
+
+@pytest.fixture(scope="session")
+def ffmpeg_exe() -> str:
+    return ffmpeg_binary()
+
+
+def make_clip(path: Path, ffmpeg: str, seconds: float = 2.0, size: str = "360x640", audio: bool = True) -> Path:
+    """A small H.264 test clip (moving test pattern, optional tone)."""
+    args = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+            "-i", f"testsrc2=size={size}:rate=25:duration={seconds}"]
+    if audio:
+        args += ["-f", "lavfi", "-i", f"sine=frequency=330:duration={seconds}", "-c:a", "aac"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-t", str(seconds), str(path)]
+    subprocess.run(args, check=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory, ffmpeg_exe: str) -> Path:
+    """Files the loopback server offers: good clips and every kind of bad source."""
+    folder = tmp_path_factory.mktemp("media")
+    make_clip(folder / "clip.mp4", ffmpeg_exe)
+    make_clip(folder / "silent.mp4", ffmpeg_exe, audio=False)
+    make_clip(folder / "big.mp4", ffmpeg_exe, seconds=6.0, size="1080x1920")
+    (folder / "page.html").write_text("<html><body><h1>No video here</h1><p>Just text.</p></body></html>")
+    (folder / "notvideo.mp4").write_bytes(os.urandom(200_000))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def media_server(media_dir: Path) -> Iterator[str]:
+    with serve_directory(media_dir) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as test_instance:
+        yield test_instance
+
+
+@pytest.fixture(scope="session")
+def nocodb_server():
+    from tests.services import nocodb
+
+    return nocodb.ensure_running()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    from tests.services import seaweedfs
+
+    return seaweedfs.ensure_running()
