@@ -4,7 +4,6 @@ import argparse
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
@@ -36,7 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="render the embedded demo and print the MP4's path last")
     demo.add_argument("--text", help="script to speak instead of the demo's")
 
+    for sub in (render, demo):
+        sub.add_argument("--verbose", action="store_true", help="show Dagster's step logs")
     args = parser.parse_args(argv)
+    log_level = "DEBUG" if args.verbose else "WARNING"
     _ensure_dagster_home()
     from talking_head_dagster.render import RenderFailed, render_one
 
@@ -48,11 +50,13 @@ def main(argv: list[str] | None = None) -> int:
             folder = Path(".artifacts/demo").resolve()
             make_background(folder / "background.mp4", ffmpeg_binary())
             with serve_directory(folder) as base_url:
-                result = render_one(url=f"{base_url}/background.mp4", text=args.text or DEMO_SCRIPT)
+                result = render_one(
+                    url=f"{base_url}/background.mp4", text=args.text or DEMO_SCRIPT, log_level=log_level
+                )
         elif args.table and args.row is not None:
-            result = render_one(table=args.table, row=args.row, force=args.force)
+            result = render_one(table=args.table, row=args.row, force=args.force, log_level=log_level)
         elif args.url and args.text:
-            result = render_one(url=args.url, text=args.text, voice=args.voice, force=args.force)
+            result = render_one(url=args.url, text=args.text, voice=args.voice, force=args.force, log_level=log_level)
         else:
             parser.error("render needs --table and --row, or --url and --text")
     except RenderFailed as exc:
@@ -64,5 +68,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    started = time.perf_counter()
     sys.exit(main())

@@ -1,13 +1,10 @@
 import dagster as dg
 
-from talking_head_dagster.partitions import records
-
 # One run renders one record through all six stages, in one process: the stages are
 # sequential anyway, and one process loads the voice and the face models once.
 render_record_job = dg.define_asset_job(
     name="render_record",
     selection=dg.AssetSelection.groups("talking_head"),
-    partitions_def=records,
     executor_def=dg.in_process_executor,
     description="Render one NocoDB row into a published talking-head video.",
 )

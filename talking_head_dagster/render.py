@@ -38,6 +38,7 @@ def render_one(
     settings: Settings | None = None,
     instance: dg.DagsterInstance | None = None,
     console: Console | None = None,
+    log_level: str = "WARNING",
 ) -> RenderOutcome:
     """Materialise the six assets for one record, stage by stage, showing progress.
 
@@ -55,8 +56,9 @@ def render_one(
     if table is not None and row is not None:
         key = str(RecordKey(table, str(row)))
     else:
-        record = Record(key=f"{LOCAL_TABLE}-{record_version(url or '', text or '')}", url=url or "",
-                        content=text or "", voice=voice)
+        record = Record(
+            key=f"{LOCAL_TABLE}-{record_version(url or '', text or '')}", url=url or "", content=text or "", voice=voice
+        )
         key = record.key
         staging = artifacts.staging_dir(key, RECORD_ASSET)
         artifacts.commit(key, RECORD_ASSET, staging, snapshot(record))
@@ -83,10 +85,11 @@ def render_one(
                 resources=resources,
                 raise_on_error=False,
                 tags={"talking_head/cli": "render"},
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             )
         seconds[name] = round(time.perf_counter() - started, 2)
         if not result.success:
-            message = _failure_message(result)
+            message = failure_message(result)
             console.print(f"  {label}: [red]failed[/red] after {seconds[name]:.1f} s: {message}")
             raise RenderFailed(f"{name} failed for {key}: {message}")
         console.print(f"  {label}: done in {seconds[name]:.1f} s")
@@ -101,7 +104,7 @@ def _stage_is_current(name: str, key: str) -> bool:
     return RecordKey.parse(key).is_local
 
 
-def _failure_message(result: dg.ExecuteInProcessResult) -> str:
+def failure_message(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error

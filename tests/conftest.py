@@ -24,8 +24,17 @@ def ffmpeg_exe() -> str:
 
 def make_clip(path: Path, ffmpeg: str, seconds: float = 2.0, size: str = "360x640", audio: bool = True) -> Path:
     """A small H.264 test clip (moving test pattern, optional tone)."""
-    args = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
-            "-i", f"testsrc2=size={size}:rate=25:duration={seconds}"]
+    args = [
+        ffmpeg,
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc2=size={size}:rate=25:duration={seconds}",
+    ]
     if audio:
         args += ["-f", "lavfi", "-i", f"sine=frequency=330:duration={seconds}", "-c:a", "aac"]
     args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-t", str(seconds), str(path)]

@@ -71,8 +71,10 @@ def composite(
             encode_seconds=watch.seconds,
         )
         final = artifacts.commit(key, "composite", staging, manifest)
-    context.log.info(f"{key}: composite {manifest.width}x{manifest.height}, {manifest.duration_s:.2f} s, "
-                     f"{manifest.bytes} bytes in {manifest.encode_seconds:.1f} s")
+    context.log.info(
+        f"{key}: composite {manifest.width}x{manifest.height}, {manifest.duration_s:.2f} s, "
+        f"{manifest.bytes} bytes in {manifest.encode_seconds:.1f} s"
+    )
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(final / MP4)),

@@ -23,8 +23,12 @@ def nocodb_sync(
         if record_key.is_local:
             context.log.info(f"{key}: one-off render, no NocoDB row to update; the video is at {publication.url}")
             return dg.MaterializeResult(
-                metadata={"updated": False, "reason": "one-off render: no row to update",
-                          "url": dg.MetadataValue.url(publication.url), "stage_seconds": watch.seconds}
+                metadata={
+                    "updated": False,
+                    "reason": "one-off render: no row to update",
+                    "url": dg.MetadataValue.url(publication.url),
+                    "stage_seconds": watch.seconds,
+                }
             )
         mapping = nocodb.table(record_key.table)
         nocodb.update_row(record_key.table, int(record_key.row), {mapping.result_column: publication.url})

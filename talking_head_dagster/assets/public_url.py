@@ -36,8 +36,7 @@ def public_url(
         )
         staging = artifacts.staging_dir(key, "public_url")
         artifacts.commit(key, "public_url", staging, manifest)
-    context.log.info(f"{key}: {'uploaded' if publication.uploaded else 'already published'} "
-                     f"{publication.location}")
+    context.log.info(f"{key}: {'uploaded' if publication.uploaded else 'already published'} {publication.location}")
     return dg.MaterializeResult(
         metadata={
             "url": dg.MetadataValue.url(publication.url),

@@ -54,8 +54,10 @@ def source_video(
             download_seconds=watch.seconds,
         )
         final = artifacts.commit(key, "source_video", staging, manifest)
-    context.log.info(f"{key}: downloaded {manifest.bytes} bytes, {manifest.width}x{manifest.height}, "
-                     f"{manifest.duration_s:.2f} s in {manifest.download_seconds:.2f} s")
+    context.log.info(
+        f"{key}: downloaded {manifest.bytes} bytes, {manifest.width}x{manifest.height}, "
+        f"{manifest.duration_s:.2f} s in {manifest.download_seconds:.2f} s"
+    )
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(final / path.name)),

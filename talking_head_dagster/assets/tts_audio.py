@@ -36,8 +36,10 @@ def tts_audio(
         )
         final = artifacts.commit(key, "tts_audio", staging, manifest)
     rtf = result.synthesis_seconds / result.duration_s
-    context.log.info(f"{key}: {len(result.sentences)} sentences, {result.duration_s:.2f} s of speech "
-                     f"with {result.voice} (real-time factor {rtf:.2f})")
+    context.log.info(
+        f"{key}: {len(result.sentences)} sentences, {result.duration_s:.2f} s of speech "
+        f"with {result.voice} (real-time factor {rtf:.2f})"
+    )
     timings = "\n".join(
         f"| {s.index} | {s.start_s:.2f} | {s.end_s:.2f} | {s.text[:60].replace('|', '/')} |"
         for s in result.sentences[:50]

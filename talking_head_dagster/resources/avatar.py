@@ -30,7 +30,11 @@ class AvatarBackend(Protocol):
     name: str
 
     def render(
-        self, portrait: Path, speech_wav: Path, out_mp4: Path, ffmpeg: str,
+        self,
+        portrait: Path,
+        speech_wav: Path,
+        out_mp4: Path,
+        ffmpeg: str,
         progress: Callable[[int, int], None] | None = None,
     ) -> AvatarResult: ...
 
@@ -48,8 +52,13 @@ class LiteBackend:
     def render(self, portrait, speech_wav, out_mp4, ffmpeg, progress=None) -> AvatarResult:
         stats = self._renderer.render(portrait, speech_wav, out_mp4, ffmpeg, progress=progress)
         return AvatarResult(
-            backend=self.name, portrait=str(portrait), frames=stats.frames, fps=stats.fps,
-            width=stats.width, height=stats.height, duration_s=stats.duration_s,
+            backend=self.name,
+            portrait=str(portrait),
+            frames=stats.frames,
+            fps=stats.fps,
+            width=stats.width,
+            height=stats.height,
+            duration_s=stats.duration_s,
             render_seconds=stats.render_seconds,
         )
 

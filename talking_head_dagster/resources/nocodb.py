@@ -92,8 +92,9 @@ class NocoDBResource(dg.ConfigurableResource):
         if response.status_code == 429 or response.status_code >= 500:
             raise TransientError(f"NocoDB answered {response.status_code} for {method} {path}")
         if response.status_code >= 400:
-            raise NocoDBConfigError(f"NocoDB answered {response.status_code} for {method} {path}: "
-                                    f"{response.text[:300]}")
+            raise NocoDBConfigError(
+                f"NocoDB answered {response.status_code} for {method} {path}: {response.text[:300]}"
+            )
         try:
             return response.json()
         except ValueError as exc:

@@ -67,8 +67,9 @@ class Publisher(dg.ConfigurableResource):
             if uploaded:
                 # One PUT of the whole file: the object appears complete or not at all.
                 with path.open("rb") as body:
-                    client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type,
-                                      ContentMD5=_b64md5(digest))
+                    client.put_object(
+                        Bucket=bucket, Key=key, Body=body, ContentType=content_type, ContentMD5=_b64md5(digest)
+                    )
             if self.public_base_url:
                 url = self._public_url(key)
             else:

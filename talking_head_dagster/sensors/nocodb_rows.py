@@ -66,9 +66,7 @@ def build_nocodb_rows_sensor(minimum_interval_seconds: int = 30, max_runs_per_ti
         # 3. Partitions and runs.
         existing_partitions = set(context.instance.get_dynamic_partitions(records.name))
         new_partitions = sorted({k for _, (k, _) in new} - existing_partitions)
-        run_requests = [
-            dg.RunRequest(run_key=rk, partition_key=k, tags={VERSION_TAG: v}) for rk, (k, v) in new
-        ]
+        run_requests = [dg.RunRequest(run_key=rk, partition_key=k, tags={VERSION_TAG: v}) for rk, (k, v) in new]
         for problem in skipped:
             context.log.warning(f"Skipped table {problem}")
         context.log.info(f"{len(candidates)} candidate rows, {len(run_requests)} new runs")

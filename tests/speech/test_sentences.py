@@ -3,12 +3,20 @@ from talking_head_dagster.speech.sentences import clean_text, detect_language, s
 
 def test_latin_sentences_split_on_end_punctuation() -> None:
     assert split_sentences("Hello there. How are you? Fine!  Thanks") == [
-        "Hello there.", "How are you?", "Fine!", "Thanks",
+        "Hello there.",
+        "How are you?",
+        "Fine!",
+        "Thanks",
     ]
 
 
 def test_cjk_punctuation_splits_without_spaces() -> None:
-    assert split_sentences("你好。今天天气很好！我们出发吧？好的") == ["你好。", "今天天气很好！", "我们出发吧？", "好的"]
+    assert split_sentences("你好。今天天气很好！我们出发吧？好的") == [
+        "你好。",
+        "今天天气很好！",
+        "我们出发吧？",
+        "好的",
+    ]
 
 
 def test_long_sentences_split_at_clause_breaks() -> None:

@@ -1,0 +1,100 @@
+"""A test deployment: the real Definitions pointed at the test NocoDB table and SeaweedFS bucket."""
+
+import uuid
+from pathlib import Path
+
+import boto3
+import dagster as dg
+import pytest
+from botocore.config import Config as BotoConfig
+from pydantic import SecretStr
+
+from talking_head_dagster.definitions import build_definitions
+from talking_head_dagster.resources.factory import NOCODB_TOKEN_ENV, S3_SECRET_ENV
+from talking_head_dagster.settings import (
+    ArtifactSettings,
+    DownloadSettings,
+    NocoDBSettings,
+    PublishSettings,
+    S3Settings,
+    Settings,
+    SpeechSettings,
+    TableSettings,
+)
+
+
+def deployment_settings(
+    tmp_path: Path, nocodb_server, s3_server, table_ids: list[str], bucket: str, max_bytes: int = 2_000_000
+) -> Settings:
+    return Settings(
+        nocodb=NocoDBSettings(
+            url=nocodb_server.base_url,
+            api_token=SecretStr(nocodb_server.api_token),
+            tables=[TableSettings(id=table_id) for table_id in table_ids],
+            page_size=200,
+            max_runs_per_tick=50,
+        ),
+        s3=S3Settings(
+            endpoint_url=s3_server.endpoint_url,
+            region=s3_server.region,
+            access_key_id=s3_server.access_key,
+            secret_access_key=SecretStr(s3_server.secret_key),
+            bucket=bucket,
+        ),
+        artifacts=ArtifactSettings(local_dir=tmp_path / "artifacts"),
+        publish=PublishSettings(backend="s3"),
+        download=DownloadSettings(max_bytes=max_bytes, timeout_s=60),
+        speech=SpeechSettings(models_dir=tmp_path / "models"),
+    )
+
+
+def deploy(monkeypatch: pytest.MonkeyPatch, settings: Settings, nocodb_server, s3_server) -> dg.Definitions:
+    """Secrets through the environment, as in production; everything else through settings."""
+    monkeypatch.setenv(NOCODB_TOKEN_ENV, nocodb_server.api_token)
+    monkeypatch.setenv(S3_SECRET_ENV, s3_server.secret_key)
+    return build_definitions(settings)
+
+
+def s3_client(s3_server):
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_server.endpoint_url,
+        region_name=s3_server.region,
+        aws_access_key_id=s3_server.access_key,
+        aws_secret_access_key=s3_server.secret_key,
+        config=BotoConfig(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+
+def fresh_bucket(s3_server) -> str:
+    from tests.services import seaweedfs
+
+    name = f"th-{uuid.uuid4().hex[:10]}"
+    seaweedfs.create_bucket(s3_server, name)
+    return name
+
+
+def object_keys(s3_server, bucket: str, prefix: str = "") -> list[str]:
+    listing = s3_client(s3_server).list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return sorted(item["Key"] for item in listing.get("Contents", []))
+
+
+def tick(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None = None) -> dg.SensorResult:
+    """One real evaluation of the NocoDB sensor, with its add-partition requests applied."""
+    sensor = defs.get_sensor_def("nocodb_rows")
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs, resources=defs.resources)
+    result = sensor(context)
+    for request in result.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    return result
+
+
+def launch(defs: dg.Definitions, instance: dg.DagsterInstance, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
+    """Execute a sensor's run request in this process, tagged as the daemon would tag it."""
+    job = defs.resolve_job_def("render_record")
+    return job.execute_in_process(
+        partition_key=request.partition_key,
+        instance=instance,
+        tags={**request.tags, "dagster/run_key": request.run_key},
+        raise_on_error=False,
+    )

@@ -1,0 +1,84 @@
+"""The real thing, no test harness in between: Dagster's daemon ticks the sensor and launches the run.
+
+A SQLite Dagster instance with the project's dagster.yaml, `dagster-daemon run` on the
+project's workspace.yaml, the real NocoDB and SeaweedFS: a row inserted into the table ends up
+with a URL that serves the rendered MP4, and no one calls anything but the daemon.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import requests
+
+from tests.services import nocodb
+from tests.support.deployment import fresh_bucket
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_daemon_turns_a_new_row_into_a_video(tmp_path: Path, nocodb_server, s3_server, media_server) -> None:
+    table = nocodb.create_table(nocodb_server, f"daemon_{uuid.uuid4().hex[:8]}")
+    bucket = fresh_bucket(s3_server)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "TALKING_HEAD_SENSOR_INTERVAL_S": "3",
+        "TALKING_HEAD_NOCODB__URL": nocodb_server.base_url,
+        "TALKING_HEAD_NOCODB__API_TOKEN": nocodb_server.api_token,
+        "TALKING_HEAD_NOCODB__TABLES": json.dumps([{"id": table}]),
+        "TALKING_HEAD_S3__ENDPOINT_URL": s3_server.endpoint_url,
+        "TALKING_HEAD_S3__ACCESS_KEY_ID": s3_server.access_key,
+        "TALKING_HEAD_S3__SECRET_ACCESS_KEY": s3_server.secret_key,
+        "TALKING_HEAD_S3__BUCKET": bucket,
+        "TALKING_HEAD_PUBLISH__BACKEND": "s3",
+        "TALKING_HEAD_ARTIFACTS__LOCAL_DIR": str(tmp_path / "artifacts"),
+    }
+    [row_id] = nocodb.insert_rows(
+        nocodb_server,
+        table,
+        [{"url": f"{media_server}/clip.mp4", "content": "This row was picked up by the Dagster daemon."}],
+    )
+    log = (tmp_path / "daemon.log").open("w")
+    daemon = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 420
+        url = None
+        while time.monotonic() < deadline and not url:
+            assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()[-3000:]
+            url = nocodb.get_row(nocodb_server, table, row_id).get("chengpinurl")
+            time.sleep(3)
+        assert url, "the row got no result URL; daemon log:\n" + (tmp_path / "daemon.log").read_text()[-3000:]
+        response = requests.get(url, timeout=30)
+        assert response.status_code == 200 and response.content[4:8] == b"ftyp"
+    finally:
+        os.killpg(daemon.pid, signal.SIGINT)
+        try:
+            daemon.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(daemon.pid, signal.SIGKILL)
+
+    # The run was launched by the sensor through the instance, not by this test.
+    with dg.DagsterInstance.from_ref(dg.InstanceRef.from_dir(str(home))) as instance:
+        runs = instance.get_run_records(dg.RunsFilter(tags={"dagster/sensor_name": "nocodb_rows"}))
+        assert [r.dagster_run.tags["dagster/partition"] for r in runs] == [f"{table}-{row_id}"]
+        assert runs[0].dagster_run.status == dg.DagsterRunStatus.SUCCESS

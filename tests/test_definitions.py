@@ -1,0 +1,47 @@
+"""The real Definitions load, with the six assets, the job and the sensor wired to their resources."""
+
+import dagster as dg
+
+from talking_head_dagster.definitions import build_definitions, defs
+from talking_head_dagster.settings import Settings
+
+STAGES = ["source_video", "tts_audio", "avatar_video", "composite", "public_url", "nocodb_sync"]
+
+
+def test_definitions_load_with_the_six_assets_in_order() -> None:
+    job = defs.resolve_job_def("render_record")
+    graph = defs.resolve_asset_graph()
+    assert sorted(k.to_user_string() for k in graph.get_all_asset_keys()) == sorted(STAGES)
+    assert job.partitions_def.name == "records"
+    upstream = {
+        k.to_user_string(): sorted(p.to_user_string() for p in graph.get(k).parent_keys)
+        for k in graph.get_all_asset_keys()
+    }
+    assert upstream == {
+        "source_video": [],
+        "tts_audio": [],
+        "avatar_video": ["tts_audio"],
+        "composite": ["avatar_video", "source_video", "tts_audio"],
+        "public_url": ["composite"],
+        "nocodb_sync": ["public_url"],
+    }
+    assert defs.resolve_sensor_def("nocodb_rows").job_name == "render_record"
+
+
+def test_sensor_skips_when_nocodb_is_not_configured(instance) -> None:
+    definitions = build_definitions(Settings())
+    context = dg.build_sensor_context(instance=instance, definitions=definitions, resources=definitions.resources)
+    result = definitions.resolve_sensor_def("nocodb_rows")(context)
+    assert not result.run_requests
+    assert "No NocoDB table is configured" in str(result.skip_reason)
+
+
+def test_secrets_come_from_the_environment_and_stay_hidden(monkeypatch) -> None:
+    monkeypatch.setenv("TALKING_HEAD_NOCODB__URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("TALKING_HEAD_NOCODB__API_TOKEN", "very-secret-token")
+    settings = Settings()
+    assert "very-secret-token" not in repr(settings)
+    definitions = build_definitions(settings)
+    nocodb = definitions.resources["nocodb"]
+    assert isinstance(nocodb.api_token, dg.EnvVar)
+    assert "very-secret-token" not in repr(nocodb)
