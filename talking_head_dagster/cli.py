@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
         elif args.table and args.row is not None:
             result = render_one(table=args.table, row=args.row, force=args.force, log_level=log_level)
-        elif args.url and args.text:
+        elif args.url is not None and args.text is not None:
             result = render_one(url=args.url, text=args.text, voice=args.voice, force=args.force, log_level=log_level)
         else:
             parser.error("render needs --table and --row, or --url and --text")
