@@ -35,9 +35,13 @@ BAD = [
 def test_rows_become_published_videos_and_bad_rows_fail_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance, nocodb_server, s3_server, media_server, ffmpeg_exe
 ) -> None:
-    table = nocodb.create_table(nocodb_server, f"e2e_{uuid.uuid4().hex[:8]}")
+    table = nocodb.create_table(
+        nocodb_server,
+        f"e2e_{uuid.uuid4().hex[:8]}",
+        extra_columns=[{"title": "status", "uidt": "SingleLineText"}, {"title": "error", "uidt": "LongText"}],
+    )
     bucket = fresh_bucket(s3_server)
-    settings = deployment_settings(tmp_path, nocodb_server, s3_server, [table], bucket)
+    settings = deployment_settings(tmp_path, nocodb_server, s3_server, [table], bucket, status_columns=True)
     defs = deploy(monkeypatch, settings, nocodb_server, s3_server)
 
     def full(url: str) -> str:
@@ -65,6 +69,7 @@ def test_rows_become_published_videos_and_bad_rows_fail_alone(
     for key, (_, content), row_id in zip(good_keys, GOOD, ids, strict=False):
         assert results[key].success, failure_message(results[key])
         row = nocodb.get_row(nocodb_server, table, row_id)
+        assert row["status"] == "done" and not row["error"]
         version = record_version(rows[ids.index(row_id)]["url"], content)
         assert object_keys(s3_server, bucket, f"videos/{key}/") == [f"videos/{key}/{version}.mp4"]
         response = requests.get(row["chengpinurl"], timeout=30)
@@ -84,7 +89,10 @@ def test_rows_become_published_videos_and_bad_rows_fail_alone(
         assert not results[key].success, key
         assert message in failure_message(results[key]), (key, failure_message(results[key]))
         assert object_keys(s3_server, bucket, f"videos/{key}/") == []
-        assert not nocodb.get_row(nocodb_server, table, int(RecordKey.parse(key).row)).get("chengpinurl")
+        row = nocodb.get_row(nocodb_server, table, int(RecordKey.parse(key).row))
+        assert not row.get("chengpinurl")
+        # The reason is in the row too, where users look.
+        assert row["status"] == "failed" and message in row["error"], row
 
     # A second tick enqueues nothing new: done rows have a result, failed row versions already ran.
     second = tick(defs, instance, cursor=first.cursor)

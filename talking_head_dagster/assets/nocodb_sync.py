@@ -31,7 +31,12 @@ def nocodb_sync(
                 }
             )
         mapping = nocodb.table(record_key.table)
-        nocodb.update_row(record_key.table, int(record_key.row), {mapping.result_column: publication.url})
+        fields = {mapping.result_column: publication.url}
+        if mapping.error_column:
+            fields[mapping.error_column] = ""
+        if mapping.status_column:
+            fields[mapping.status_column] = "done"
+        nocodb.update_row(record_key.table, int(record_key.row), fields)
     context.log.info(f"{key}: wrote the result URL into column '{mapping.result_column}'")
     return dg.MaterializeResult(
         metadata={

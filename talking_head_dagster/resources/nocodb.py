@@ -16,6 +16,8 @@ class TableMapping(dg.Config):
     url_column: str = "url"
     content_column: str = "content"
     result_column: str = "chengpinurl"
+    status_column: str | None = None
+    error_column: str | None = None
     voice: str | None = None
 
 

@@ -24,13 +24,20 @@ from talking_head_dagster.settings import (
 
 
 def deployment_settings(
-    tmp_path: Path, nocodb_server, s3_server, table_ids: list[str], bucket: str, max_bytes: int = 2_000_000
+    tmp_path: Path,
+    nocodb_server,
+    s3_server,
+    table_ids: list[str],
+    bucket: str,
+    max_bytes: int = 2_000_000,
+    status_columns: bool = False,
 ) -> Settings:
+    columns = {"status_column": "status", "error_column": "error"} if status_columns else {}
     return Settings(
         nocodb=NocoDBSettings(
             url=nocodb_server.base_url,
             api_token=SecretStr(nocodb_server.api_token),
-            tables=[TableSettings(id=table_id) for table_id in table_ids],
+            tables=[TableSettings(id=table_id, **columns) for table_id in table_ids],
             page_size=200,
             max_runs_per_tick=50,
         ),

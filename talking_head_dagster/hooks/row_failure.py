@@ -1,0 +1,43 @@
+"""Write a failed run's reason into the row, so users see it where they work: in their table."""
+
+import dagster as dg
+
+from talking_head_dagster.errors import TalkingHeadError
+from talking_head_dagster.partitions import RecordKey
+from talking_head_dagster.resources.nocodb import NocoDBResource
+
+MAX_MESSAGE = 500
+
+
+@dg.failure_hook(required_resource_keys={"nocodb"})
+def row_failure(context: dg.HookContext) -> None:
+    """Best effort: a NocoDB hiccup here is logged, never raised over the stage's own error."""
+    run = context.instance.get_run_by_id(context.run_id)
+    partition = run.tags.get("dagster/partition") if run else None
+    if not partition:
+        return
+    key = RecordKey.parse(partition)
+    nocodb: NocoDBResource = context.resources.nocodb
+    mapping = nocodb.table(key.table)
+    if key.is_local or not nocodb.configured or not mapping.error_column:
+        return
+    message = f"{context.op.name}: {failure_reason(context.op_exception)}"[:MAX_MESSAGE]
+    fields = {mapping.error_column: message}
+    if mapping.status_column:
+        fields[mapping.status_column] = "failed"
+    try:
+        nocodb.update_row(key.table, int(key.row), fields)
+    except Exception as exc:  # noqa: BLE001 - reporting must not mask the failure it reports
+        context.log.warning(f"{partition}: could not write the failure into the row: {exc}")
+
+
+def failure_reason(exc: BaseException | None) -> str:
+    """The user-facing message: the stage's own error, not Dagster's wrapper around it."""
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, dg.Failure) and seen.description:
+            return seen.description
+        if isinstance(seen, TalkingHeadError):
+            return str(seen)
+        seen = seen.__cause__
+    return str(exc) if exc else "unknown error"
