@@ -6,4 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
 "$UV" run --frozen --no-sync ruff check .
+# NocoDB's first install (npm + native rebuild) takes minutes: do it before pytest's per-test timeouts.
+"$UV" run --frozen --no-sync python -m tests.services.nocodb install >&2
 exec "$UV" run --frozen --no-sync pytest "$@"

@@ -15,6 +15,21 @@ class _LimitExceeded(Exception):
     pass
 
 
+class _Messages:
+    """yt-dlp's logger: keeps what it says, so a silent skip can be explained to the user."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def debug(self, message: str) -> None:
+        self.lines.append(message)
+
+    info = warning = error = debug
+
+    def said(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+
 class VideoDownloader(dg.ConfigurableResource):
     max_bytes: int = 500 * 1024 * 1024
     timeout_s: float = 300.0
@@ -44,7 +59,9 @@ class VideoDownloader(dg.ConfigurableResource):
             if time.monotonic() - started > self.timeout_s:
                 raise _LimitExceeded(f"Downloading the source video took longer than {self.timeout_s:.0f} s.")
 
+        messages = _Messages()
         options = {
+            "logger": messages,
             "quiet": True,
             "no_warnings": True,
             "noprogress": True,
@@ -73,6 +90,8 @@ class VideoDownloader(dg.ConfigurableResource):
 
         # 3. yt-dlp skips (without error) a file whose announced size exceeds max_filesize.
         files = [p for p in directory.glob("source.*") if not p.name.endswith((".part", ".ytdl"))]
+        if not files and messages.said("larger than max-filesize"):
+            raise PermanentInputError(f"The source video is larger than the limit of {self._limit_text()}.")
         if not files:
             raise PermanentInputError(
                 f"Nothing was downloaded from {url}: the video may be larger than {self._limit_text()}."
