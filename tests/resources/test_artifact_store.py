@@ -4,8 +4,7 @@ import pytest
 
 from talking_head_dagster.manifests import RecordSnapshot
 from talking_head_dagster.resources.artifact_store import ArtifactStore, MissingArtifactError
-from talking_head_dagster.resources.s3 import S3Connection
-from tests.support.deployment import fresh_bucket, object_keys
+from tests.support.deployment import fresh_bucket, object_keys, s3_connection
 
 
 def _snapshot() -> RecordSnapshot:
@@ -35,13 +34,7 @@ def test_keys_cannot_escape_the_store(tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_s3_store_is_found_from_another_machine(tmp_path: Path, s3_server) -> None:
     bucket = fresh_bucket(s3_server)
-    connection = S3Connection(
-        endpoint_url=s3_server.endpoint_url,
-        access_key_id=s3_server.access_key,
-        secret_access_key=s3_server.secret_key,
-        region=s3_server.region,
-        bucket=bucket,
-    )
+    connection = s3_connection(s3_server, bucket)
     here = ArtifactStore(backend="s3", local_dir=str(tmp_path / "here"), s3=connection)
     staging = here.staging_dir("tbl-1", "tts_audio")
     (staging / "speech.wav").write_bytes(b"RIFF-data")

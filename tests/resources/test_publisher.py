@@ -5,7 +5,7 @@ import requests
 
 from talking_head_dagster.resources.publisher import Publisher
 from talking_head_dagster.resources.s3 import S3Connection
-from tests.support.deployment import fresh_bucket, object_keys
+from tests.support.deployment import fresh_bucket, object_keys, s3_connection
 
 
 def test_local_publisher_copies_once_under_the_key(tmp_path: Path) -> None:
@@ -28,13 +28,7 @@ def test_local_publisher_copies_once_under_the_key(tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_s3_publisher_uploads_once_and_presigns(tmp_path: Path, s3_server) -> None:
     bucket = fresh_bucket(s3_server)
-    connection = S3Connection(
-        endpoint_url=s3_server.endpoint_url,
-        region=s3_server.region,
-        access_key_id=s3_server.access_key,
-        secret_access_key=s3_server.secret_key,
-        bucket=bucket,
-    )
+    connection = s3_connection(s3_server, bucket)
     publisher = Publisher(backend="s3", s3=connection)
     video = tmp_path / "v.mp4"
     video.write_bytes(b"ftyp" + b"\x01" * 5000)

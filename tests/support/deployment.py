@@ -3,14 +3,13 @@
 import uuid
 from pathlib import Path
 
-import boto3
 import dagster as dg
 import pytest
-from botocore.config import Config as BotoConfig
 from pydantic import SecretStr
 
 from talking_head_dagster.definitions import build_definitions
 from talking_head_dagster.resources.factory import NOCODB_TOKEN_ENV, S3_SECRET_ENV
+from talking_head_dagster.resources.s3 import S3Connection
 from talking_head_dagster.settings import (
     ArtifactSettings,
     DownloadSettings,
@@ -62,15 +61,18 @@ def deploy(monkeypatch: pytest.MonkeyPatch, settings: Settings, nocodb_server, s
     return build_definitions(settings)
 
 
-def s3_client(s3_server):
-    return boto3.client(
-        "s3",
+def s3_connection(s3_server, bucket: str = "unused") -> S3Connection:
+    return S3Connection(
         endpoint_url=s3_server.endpoint_url,
-        region_name=s3_server.region,
-        aws_access_key_id=s3_server.access_key,
-        aws_secret_access_key=s3_server.secret_key,
-        config=BotoConfig(signature_version="s3v4", s3={"addressing_style": "path"}),
+        region=s3_server.region,
+        access_key_id=s3_server.access_key,
+        secret_access_key=s3_server.secret_key,
+        bucket=bucket,
     )
+
+
+def s3_client(s3_server):
+    return s3_connection(s3_server).client()
 
 
 def fresh_bucket(s3_server) -> str:
