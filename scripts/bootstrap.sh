@@ -12,7 +12,17 @@ if command -v uv >/dev/null 2>&1; then
 else
   TOOLS="$CACHE/tools"
   if [ ! -x "$TOOLS/bin/uv" ]; then
-    PYTHON="$(command -v python3.12 || command -v python3.11 || command -v python3)"
+    PYTHON=""
+    for candidate in python3.12 python3.11 python3; do
+      if "$candidate" -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1; then
+        PYTHON="$candidate"
+        break
+      fi
+    done
+    if [ -z "$PYTHON" ]; then
+      echo "Python 3.11 or 3.12 is needed (python3.12, python3.11 or python3 on PATH)." >&2
+      exit 1
+    fi
     "$PYTHON" -m venv "$TOOLS"
     "$TOOLS/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
   fi
