@@ -81,19 +81,27 @@ def openness_from_samples(samples: np.ndarray, rate: int, fps: int) -> np.ndarra
     level_db = band_level_db(samples, rate)
     # 2. Normalise and gate.
     target = normalise_level(level_db)
-    # 3. Smooth.
-    env = attack_release(target, HOP_S, ATTACK_S, RELEASE_S)
+    # 3. Smooth. The hop is a whole number of samples, so not exactly HOP_S (220 samples at
+    # 22050 Hz is 9.977 ms): use the true hop, or the mouth drifts behind the audio by
+    # ~2 ms per second of speech (two frames late after 30 s).
+    hop_s = _hop_samples(rate) / rate
+    env = attack_release(target, hop_s, ATTACK_S, RELEASE_S)
     # 4. Sample at frame centres.
-    hop_times = np.arange(len(env)) * HOP_S
+    hop_times = np.arange(len(env)) * hop_s
     frame_times = (np.arange(n_frames) + 0.5) / fps + LEAD_S
     out = np.interp(frame_times, hop_times, env, left=env[0], right=0.0)
     out[out < CLOSED_BELOW] = 0.0  # let the smoother's tail settle to exactly closed
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
+def _hop_samples(rate: int) -> int:
+    """The analysis hop in whole samples: HOP_S rounded (its true length is this / rate)."""
+    return max(1, round(rate * HOP_S))
+
+
 def band_level_db(samples: np.ndarray, rate: int) -> np.ndarray:
-    """Mean power (dBFS) in BAND_HZ of Hann-windowed frames centred every HOP_S seconds."""
-    hop = max(1, round(rate * HOP_S))
+    """Mean power (dBFS) in BAND_HZ of Hann-windowed frames centred every ``_hop_samples(rate)``."""
+    hop = _hop_samples(rate)
     win = 1 << max(6, math.ceil(math.log2(rate * WINDOW_S)))
     n_hops = max(1, -(-len(samples) // hop))
     padded = np.zeros(n_hops * hop + win, dtype=np.float32)
