@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,9 +33,10 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/pipeline"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="bench-", dir=args.out))
+    work = Path(tempfile.mkdtemp(prefix="bench-", dir=args.out)).resolve()
     os.environ["DAGSTER_HOME"] = str(work / "dagster_home")
     Path(os.environ["DAGSTER_HOME"]).mkdir()
+    shutil.copyfile(Path(__file__).resolve().parent.parent / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
     os.environ["TALKING_HEAD_ARTIFACTS__LOCAL_DIR"] = str(work / "artifacts")
     os.environ["TALKING_HEAD_PUBLISH__LOCAL_DIR"] = str(work / "output")
 
