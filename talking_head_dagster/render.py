@@ -67,12 +67,14 @@ def render_one(
     instance.add_dynamic_partitions(records.name, [key])
 
     # 3. Stage by stage.
+    is_local = RecordKey.parse(key).is_local
     seconds: dict[str, float] = {}
     console.print(f"[bold]Rendering record {key}[/bold]")
     for number, asset in enumerate(RECORD_ASSETS, start=1):
         name = asset.key.to_user_string()
         label = f"[{number}/{len(RECORD_ASSETS)}] {name}"
-        if not force and name != "nocodb_sync" and artifacts.exists(key, name) and _stage_is_current(name, key):
+        # One-off records are content-addressed, so their committed stages are always current.
+        if not force and is_local and name != "nocodb_sync" and artifacts.exists(key, name):
             console.print(f"  {label}: already done")
             continue
         started = time.perf_counter()
@@ -97,11 +99,6 @@ def render_one(
     # 4. The result.
     publication = artifacts.manifest(key, "public_url", PublicationManifest)
     return RenderOutcome(key=key, url=publication.url, location=publication.location, stage_seconds=seconds)
-
-
-def _stage_is_current(name: str, key: str) -> bool:
-    # One-off records are content-addressed, so their committed stages are always current.
-    return RecordKey.parse(key).is_local
 
 
 def failure_message(result: dg.ExecuteInProcessResult) -> str:

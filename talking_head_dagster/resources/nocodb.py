@@ -48,9 +48,8 @@ class NocoDBResource(dg.ConfigurableResource):
 
         The filter runs inside NocoDB, page by page, so a tick reads only candidate rows.
         """
-        where = (
-            f"({mapping.url_column},notblank)~and({mapping.content_column},notblank)"
-            f"~and({mapping.result_column},blank)~and(Id,gt,{after_id})"
+        candidate = (
+            f"({mapping.url_column},notblank)~and({mapping.content_column},notblank)~and({mapping.result_column},blank)"
         )
         fields = ",".join(["Id", mapping.url_column, mapping.content_column])
         served = 0
@@ -59,14 +58,19 @@ class NocoDBResource(dg.ConfigurableResource):
             body = self._request(
                 "GET",
                 f"/api/v2/tables/{mapping.id}/records",
-                params={"where": where, "sort": "Id", "limit": page_size, "fields": fields},
+                params={
+                    "where": f"{candidate}~and(Id,gt,{after_id})",
+                    "sort": "Id",
+                    "limit": page_size,
+                    "fields": fields,
+                },
             )
             rows = body.get("list", [])
             yield from rows
             served += len(rows)
             if len(rows) < page_size or body.get("pageInfo", {}).get("isLastPage", False):
                 return
-            where = where.rsplit("~and(Id,gt,", 1)[0] + f"~and(Id,gt,{rows[-1]['Id']})"
+            after_id = rows[-1]["Id"]
 
     def get_row(self, table_id: str, row_id: int) -> dict[str, Any]:
         return self._request("GET", f"/api/v2/tables/{table_id}/records/{row_id}", not_found_ok=False)
