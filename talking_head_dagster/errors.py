@@ -4,6 +4,9 @@ A ``PermanentInputError`` is the user's to fix (bad URL, empty script, no face i
 portrait...): the row fails at once with the message, and retrying cannot help.
 A ``TransientError`` is the world's fault (timeouts, 5xx, connection refused): it is worth
 retrying with backoff.
+A ``DeploymentError`` is the operator's to fix (no GPU, weights or upstream checkout missing):
+nothing about the row is wrong, it renders once the machine is set up, and retrying before
+that cannot help.
 """
 
 
@@ -17,3 +20,11 @@ class PermanentInputError(TalkingHeadError):
 
 class TransientError(TalkingHeadError):
     """A temporary failure of an outside service; retrying later may succeed."""
+
+
+class DeploymentError(TalkingHeadError):
+    """This machine or deployment cannot run what the configuration asks for; the message says what to set up.
+
+    Not a ``PermanentInputError``: nothing about the row is wrong, and the same row renders once the
+    operator has fixed the machine (then re-run it). Not a ``TransientError``: waiting does not help.
+    """

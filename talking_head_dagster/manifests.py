@@ -36,6 +36,9 @@ class AvatarManifest(BaseModel):
     height: int
     duration_s: float
     render_seconds: float
+    model: str | None = None
+    attention: str | None = None
+    choice: str | None = None
 
 
 class CompositeManifest(BaseModel):

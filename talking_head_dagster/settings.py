@@ -72,11 +72,24 @@ class SpeechSettings(BaseModel):
     sentence_pause_s: float = 0.25
 
 
+class FlashHeadSettings(BaseModel):
+    """The SoulX-FlashHead GPU backend: the upstream checkout, its weights and how it renders."""
+
+    model: Literal["lite", "pro"] = "lite"
+    vendor_dir: Path = Path("vendor/SoulX-FlashHead")
+    ckpt_dir: Path = Path("models/SoulX-FlashHead-1_3B")
+    wav2vec_dir: Path = Path("models/wav2vec2-base-960h")
+    seed: int = 42
+    face_crop: bool = False
+    min_free_gpu_gib: float | None = None  # None: the model's estimate (avatar/flashhead/options.py)
+
+
 class AvatarSettings(BaseModel):
     backend: Literal["auto", "lite", "flashhead"] = "auto"
     portrait: Path | None = None
     size: int = 512
     fps: int = 25
+    flashhead: FlashHeadSettings = Field(default_factory=FlashHeadSettings)
 
 
 class CompositeSettings(BaseModel):

@@ -38,16 +38,19 @@ def avatar_video(
         manifest = AvatarManifest(file=MP4, **result.__dict__)
         final = artifacts.commit(key, "avatar_video", staging, manifest)
     fps = result.frames / max(result.render_seconds, 1e-6)
+    if result.choice:
+        context.log.info(f"{key}: {result.choice}")
     context.log.info(f"{key}: {result.frames} avatar frames with '{result.backend}' at {fps:.0f} fps")
-    return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(str(final / MP4)),
-            "backend": result.backend,
-            "portrait": result.portrait,
-            "frames": result.frames,
-            "resolution": f"{result.width}x{result.height}",
-            "duration_s": round(result.duration_s, 3),
-            "render_fps": round(fps, 1),
-            "stage_seconds": watch.seconds,
-        }
-    )
+    metadata = {
+        "path": dg.MetadataValue.path(str(final / MP4)),
+        "backend": result.backend,
+        "portrait": result.portrait,
+        "frames": result.frames,
+        "resolution": f"{result.width}x{result.height}",
+        "duration_s": round(result.duration_s, 3),
+        "render_fps": round(fps, 1),
+        "stage_seconds": watch.seconds,
+    }
+    optional = {"model": result.model, "attention": result.attention, "backend_choice": result.choice}
+    metadata |= {name: value for name, value in optional.items() if value is not None}
+    return dg.MaterializeResult(metadata=metadata)

@@ -8,20 +8,16 @@ inner mouth, applies one affine warp and pipes the frame to ffmpeg (libx264 + AA
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import subprocess
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
 
 import cv2
 import numpy as np
 
+from talking_head_dagster.avatar.encode import avatar_mp4, encode_args
 from talking_head_dagster.avatar.face import FaceAnalysis, analyse_face, load_image
 from talking_head_dagster.avatar.mouth import openness_from_samples, read_wav
 
@@ -141,8 +137,7 @@ class LiteRenderer:
         Steps:
           1. Analyse and crop the face; precompute the mouth and eye warps.
           2. Per-frame mouth openness from the speech; blink closures and head motion.
-          3. Warp, draw and encode every frame into a temporary file next to ``out_mp4``.
-          4. Move the temporary file onto ``out_mp4`` (atomic), or remove it on failure.
+          3. Warp, draw and encode every frame; ``out_mp4`` appears only once ffmpeg succeeded.
         """
         started = time.perf_counter()
         # 1. Face, crop and warps.
@@ -153,19 +148,10 @@ class LiteRenderer:
         if len(openness) == 0:
             raise ValueError(f"{speech_wav}: the speech WAV holds no audio")
         motion = self._motion(len(openness), scene.landmarks)
-        # 3. Frames into a temporary file.
-        out_mp4 = Path(out_mp4)
-        out_mp4.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=out_mp4.parent, prefix=f".{out_mp4.stem}-", suffix=".mp4")
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            with ffmpeg_writer([ffmpeg, *self._ffmpeg_args(speech_wav, tmp)]) as write:
-                self._frames(scene, openness, blinks, motion, write, progress)
-            # 4. Publish atomically.
-            os.replace(tmp, out_mp4)
-        finally:
-            tmp.unlink(missing_ok=True)
+        # 3. Frames into the MP4 (I420 is the encoder's own format: no conversion in ffmpeg).
+        encoding = {"size": self.size, "fps": self.fps, "preset": self.preset, "crf": self.crf}
+        with avatar_mp4(ffmpeg, out_mp4, speech_wav, pix_fmt="yuv420p", **encoding) as write:
+            self._frames(scene, openness, blinks, motion, write, progress)
         return LiteRenderStats(
             frames=len(openness),
             fps=self.fps,
@@ -224,18 +210,10 @@ class LiteRenderer:
                 progress(i + 1, n_frames)
 
     def _ffmpeg_args(self, speech_wav: Path, out: Path) -> list[str]:
-        return [
-            "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-            "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{self.size}x{self.size}",
-            "-r", str(self.fps), "-i", "pipe:0",
-            "-i", str(speech_wav),
-            "-map", "0:v:0", "-map", "1:a:0",
-            "-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-pix_fmt", "yuv420p",
-            "-colorspace", "smpte170m", "-color_primaries", "smpte170m", "-color_trc", "smpte170m",
-            "-color_range", "tv",
-            "-c:a", "aac", "-b:a", "128k",
-            "-movflags", "+faststart", "-f", "mp4", str(out),
-        ]  # fmt: skip
+        return encode_args(
+            pix_fmt="yuv420p", size=self.size, fps=self.fps, speech_wav=speech_wav, out=out,
+            preset=self.preset, crf=self.crf,
+        )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- crop
@@ -615,58 +593,3 @@ def _box_through(matrix: np.ndarray, roi: tuple, size: int) -> tuple[int, int, i
     bx0, by0 = np.floor(pts.min(axis=0)).astype(int)
     bx1, by1 = np.ceil(pts.max(axis=0)).astype(int)
     return max(0, int(bx0)), max(0, int(by0)), min(size, int(bx1)), min(size, int(by1))
-
-
-# ---------------------------------------------------------------------- ffmpeg
-
-
-@contextlib.contextmanager
-def ffmpeg_writer(cmd: list[str]) -> Iterator[Callable[[np.ndarray], None]]:
-    """Run ``cmd`` (ffmpeg reading raw frames on stdin) and yield a function that writes a frame.
-
-    On leaving, stdin is closed and ffmpeg's exit status checked: a failure raises RuntimeError
-    carrying the tail of its stderr. If the body raises, ffmpeg is killed.
-    """
-    with tempfile.TemporaryFile() as stderr:
-
-        def fail(what: str) -> NoReturn:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            stderr.seek(0)
-            tail = stderr.read()[-2000:].decode("utf-8", "replace").strip()
-            raise RuntimeError(f"{what}: {tail or '(no error output)'}")
-
-        def write(frame: np.ndarray) -> None:
-            try:
-                stdin.write(memoryview(frame).cast("B"))
-            except BrokenPipeError:
-                fail("ffmpeg stopped reading frames")
-
-        try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
-        except OSError as exc:
-            raise RuntimeError(f"cannot start ffmpeg {cmd[0]!r}: {exc}") from exc
-        assert proc.stdin is not None
-        stdin = proc.stdin
-        _grow_pipe(stdin.fileno())
-        try:
-            yield write
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        with contextlib.suppress(BrokenPipeError):
-            stdin.close()
-        if proc.wait() != 0:
-            fail(f"ffmpeg exited with status {proc.returncode}")
-
-
-def _grow_pipe(fd: int, size: int = 1 << 20) -> None:
-    """Make the frame pipe hold a whole frame (fewer wake-ups of ffmpeg); best effort, Linux only."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
-    except (ImportError, AttributeError, OSError):
-        return

@@ -1,17 +1,24 @@
 """The talking-head renderer: animates a portrait from speech, with a pluggable backend.
 
-Backends: ``lite`` renders on the CPU (face mesh + speech-driven mouth); ``flashhead``
-(SoulX-FlashHead on a GPU) is selected by ``auto`` once it is usable on the machine.
+Backends: ``lite`` renders on the CPU (face mesh + speech-driven mouth); ``flashhead`` renders
+with SoulX-FlashHead on a CUDA GPU. ``auto`` picks ``flashhead`` when its preflight passes on
+this machine (checkout at the pinned commit, weights, GPU and memory) and ``lite`` otherwise;
+the choice is made once per process and recorded, with the reason, in the result.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, Protocol
 
 import dagster as dg
 
+from talking_head_dagster.avatar.flashhead.options import FlashHeadOptions
 from talking_head_dagster.errors import PermanentInputError
+
+# auto's decision per flashhead configuration: None when flashhead is usable, else why not.
+# The preflight imports PyTorch and asks the GPU, so it runs once per process.
+_AUTO_CHOICES: dict[FlashHeadOptions, str | None] = {}
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,9 @@ class AvatarResult:
     height: int
     duration_s: float
     render_seconds: float
+    model: str | None = None  # the backend's model variant, e.g. flashhead's "lite" or "pro"
+    attention: str | None = None  # the attention kernel a GPU backend ran with
+    choice: str | None = None  # why this backend rendered, when 'auto' chose it
 
 
 class AvatarBackend(Protocol):
@@ -39,6 +49,21 @@ class AvatarBackend(Protocol):
     ) -> AvatarResult: ...
 
 
+def result_from_stats(backend: str, portrait: Path, stats, **extra) -> AvatarResult:
+    """The result of a backend from its renderer's stats (frames, fps, width, height, durations)."""
+    return AvatarResult(
+        backend=backend,
+        portrait=str(portrait),
+        frames=stats.frames,
+        fps=stats.fps,
+        width=stats.width,
+        height=stats.height,
+        duration_s=stats.duration_s,
+        render_seconds=stats.render_seconds,
+        **extra,
+    )
+
+
 class LiteBackend:
     """CPU renderer: a face-mesh-guided warp of the portrait's mouth driven by the speech envelope."""
 
@@ -51,16 +76,32 @@ class LiteBackend:
 
     def render(self, portrait, speech_wav, out_mp4, ffmpeg, progress=None) -> AvatarResult:
         stats = self._renderer.render(portrait, speech_wav, out_mp4, ffmpeg, progress=progress)
-        return AvatarResult(
-            backend=self.name,
-            portrait=str(portrait),
-            frames=stats.frames,
-            fps=stats.fps,
-            width=stats.width,
-            height=stats.height,
-            duration_s=stats.duration_s,
-            render_seconds=stats.render_seconds,
-        )
+        return result_from_stats(self.name, portrait, stats)
+
+
+class FlashHeadBackend:
+    """GPU renderer: SoulX-FlashHead, its pipeline loaded once per process (see avatar/flashhead)."""
+
+    name = "flashhead"
+
+    def __init__(self, options: FlashHeadOptions):
+        from talking_head_dagster.avatar.flashhead.renderer import FlashHeadRenderer
+
+        self._renderer = FlashHeadRenderer(options)
+
+    def render(self, portrait, speech_wav, out_mp4, ffmpeg, progress=None) -> AvatarResult:
+        stats = self._renderer.render(portrait, speech_wav, out_mp4, ffmpeg, progress=progress)
+        return result_from_stats(self.name, portrait, stats, model=stats.model_type, attention=stats.attention)
+
+
+def flashhead_unusable(options: FlashHeadOptions) -> str | None:
+    """Why the flashhead backend cannot run here (every problem, one per line), or None when it can."""
+    if options not in _AUTO_CHOICES:
+        from talking_head_dagster.avatar.flashhead.preflight import run_preflight
+
+        report = run_preflight(options)
+        _AUTO_CHOICES[options] = None if report.ok else "\n".join(report.problems())
+    return _AUTO_CHOICES[options]
 
 
 def default_portrait() -> Path:
@@ -75,6 +116,26 @@ class AvatarRenderer(dg.ConfigurableResource):
     portrait: str | None = None
     size: int = 512
     fps: int = 25
+    flashhead_model: Literal["lite", "pro"] = "lite"
+    flashhead_vendor_dir: str = "vendor/SoulX-FlashHead"
+    flashhead_ckpt_dir: str = "models/SoulX-FlashHead-1_3B"
+    flashhead_wav2vec_dir: str = "models/wav2vec2-base-960h"
+    flashhead_seed: int = 42
+    flashhead_face_crop: bool = False
+    flashhead_min_free_gpu_gib: float | None = None
+
+    def flashhead_options(self) -> FlashHeadOptions:
+        return FlashHeadOptions(
+            vendor_dir=Path(self.flashhead_vendor_dir),
+            ckpt_dir=Path(self.flashhead_ckpt_dir),
+            wav2vec_dir=Path(self.flashhead_wav2vec_dir),
+            model_type=self.flashhead_model,
+            seed=self.flashhead_seed,
+            face_crop=self.flashhead_face_crop,
+            min_free_gpu_gib=self.flashhead_min_free_gpu_gib,
+            size=self.size,
+            fps=self.fps,
+        )
 
     def portrait_path(self) -> Path:
         path = Path(self.portrait) if self.portrait else default_portrait()
@@ -82,15 +143,25 @@ class AvatarRenderer(dg.ConfigurableResource):
             raise PermanentInputError(f"The portrait {path} does not exist: set TALKING_HEAD_AVATAR__PORTRAIT.")
         return path
 
-    def resolved_backend(self) -> AvatarBackend:
+    def resolved_backend(self) -> tuple[AvatarBackend, str | None]:
+        """The backend to render with and, for 'auto', why it was chosen.
+
+        An explicit 'flashhead' runs its preflight on the first render and fails there, before
+        any work, with a DeploymentError naming every problem.
+        """
+        if self.backend == "lite":
+            return LiteBackend(self.size, self.fps), None
+        options = self.flashhead_options()
         if self.backend == "flashhead":
-            raise PermanentInputError(
-                "The flashhead avatar backend is not available in this version: use 'lite' or 'auto'."
-            )
-        # 'auto' falls back to the CPU renderer until a GPU backend is usable here.
-        return LiteBackend(self.size, self.fps)
+            return FlashHeadBackend(options), None
+        unusable = flashhead_unusable(options)
+        if unusable is None:
+            return FlashHeadBackend(options), "auto: flashhead is usable on this machine"
+        return LiteBackend(self.size, self.fps), "auto: flashhead is not usable here: " + unusable.replace("\n", "; ")
 
     def render(
         self, speech_wav: Path, out_mp4: Path, ffmpeg: str, progress: Callable[[int, int], None] | None = None
     ) -> AvatarResult:
-        return self.resolved_backend().render(self.portrait_path(), speech_wav, out_mp4, ffmpeg, progress)
+        backend, choice = self.resolved_backend()
+        result = backend.render(self.portrait_path(), speech_wav, out_mp4, ffmpeg, progress)
+        return replace(result, choice=choice)

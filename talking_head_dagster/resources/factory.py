@@ -65,6 +65,13 @@ def build_resources(settings: Settings) -> dict[str, object]:
             portrait=str(settings.avatar.portrait) if settings.avatar.portrait else None,
             size=settings.avatar.size,
             fps=settings.avatar.fps,
+            flashhead_model=settings.avatar.flashhead.model,
+            flashhead_vendor_dir=str(settings.avatar.flashhead.vendor_dir),
+            flashhead_ckpt_dir=str(settings.avatar.flashhead.ckpt_dir),
+            flashhead_wav2vec_dir=str(settings.avatar.flashhead.wav2vec_dir),
+            flashhead_seed=settings.avatar.flashhead.seed,
+            flashhead_face_crop=settings.avatar.flashhead.face_crop,
+            flashhead_min_free_gpu_gib=settings.avatar.flashhead.min_free_gpu_gib,
         ),
         "composite_format": CompositeConfig(
             **settings.composite.model_dump(exclude={"ffmpeg_binary"}),

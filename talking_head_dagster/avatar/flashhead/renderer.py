@@ -1,0 +1,96 @@
+"""The flashhead renderer: a portrait speaking a WAV, as a square H.264/AAC MP4, on the GPU."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from talking_head_dagster.avatar.encode import avatar_mp4
+from talking_head_dagster.avatar.flashhead.audio import load_speech, speech_frames
+from talking_head_dagster.avatar.flashhead.gpu import GpuProbe
+from talking_head_dagster.avatar.flashhead.loader import LoadedPipeline, load_pipeline
+from talking_head_dagster.avatar.flashhead.options import FlashHeadOptions
+from talking_head_dagster.avatar.flashhead.stream import stream_frames
+from talking_head_dagster.errors import PermanentInputError
+
+
+@dataclass(frozen=True)
+class FlashHeadStats:
+    frames: int
+    fps: int
+    width: int
+    height: int
+    duration_s: float
+    render_seconds: float
+    chunks: int
+    model_type: str
+    attention: str
+
+
+class FlashHeadRenderer:
+    """Renders with SoulX-FlashHead; the pipeline is loaded on the first render of the process and kept.
+
+    ``gpu_probe`` replaces the PyTorch CUDA query in the preflight (tests stand in a GPU with it);
+    every other check runs as in production.
+    """
+
+    def __init__(self, options: FlashHeadOptions, gpu_probe: GpuProbe | None = None) -> None:
+        self.options = options
+        self.gpu_probe = gpu_probe
+
+    def load(self) -> LoadedPipeline:
+        """Preflight and load (once per process); raises DeploymentError before any work."""
+        return load_pipeline(self.options, self.gpu_probe)
+
+    def render(
+        self,
+        portrait: Path,
+        speech_wav: Path,
+        out_mp4: Path,
+        ffmpeg: str,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> FlashHeadStats:
+        """Render ``portrait`` speaking ``speech_wav`` into ``out_mp4``.
+
+        Steps:
+          1. The pipeline (preflight and load on the first render of the process).
+          2. The portrait, seed and face crop (upstream's ``get_base_data``; it also resets the
+             motion state and the random generator, so every render starts alike).
+          3. The speech at 16 kHz, and the frame count ``ceil(duration * fps)``.
+          4. Chunk by chunk, frames into ffmpeg; ``out_mp4`` appears only once ffmpeg succeeded.
+        """
+        started = time.perf_counter()
+        # 1. Pipeline.
+        loaded = self.load()
+        plan = loaded.plan
+        # 2. Portrait.
+        if not Path(portrait).is_file():
+            raise PermanentInputError(f"The portrait {portrait} does not exist.")
+        loaded.inference.get_base_data(
+            loaded.pipeline,
+            cond_image_path_or_dir=str(portrait),
+            base_seed=self.options.seed,
+            use_face_crop=self.options.face_crop,
+        )
+        # 3. Speech.
+        frames, duration = speech_frames(speech_wav, plan.fps)
+        audio = load_speech(ffmpeg, speech_wav, plan.sample_rate)
+        # 4. Frames into the MP4.
+        written = 0
+        with avatar_mp4(ffmpeg, out_mp4, speech_wav, pix_fmt="rgb24", size=loaded.size, fps=plan.fps) as write:
+            for frame in stream_frames(loaded.inference, loaded.pipeline, plan, audio, frames):
+                write(frame)
+                written += 1
+                if progress is not None and (written % plan.new_frames == 0 or written == frames):
+                    progress(written, frames)
+        return FlashHeadStats(
+            frames=written,
+            fps=plan.fps,
+            width=loaded.size,
+            height=loaded.size,
+            duration_s=duration,
+            render_seconds=time.perf_counter() - started,
+            chunks=plan.chunks_for(frames),
+            model_type=self.options.model_type,
+            attention=loaded.attention,
+        )

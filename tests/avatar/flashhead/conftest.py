@@ -1,0 +1,101 @@
+"""A flashhead deployment that runs without a GPU: the stand-in checkout, sparse weights, a stand-in GPU.
+
+Only the GPU query is replaced (``gpu_probe``); the checkout, commit and weight checks run as in
+production against files laid out as they would be.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from talking_head_dagster.avatar.flashhead import upstream
+from talking_head_dagster.avatar.flashhead.gpu import GIB, GpuInfo
+from talking_head_dagster.avatar.flashhead.loader import release_pipelines
+from talking_head_dagster.avatar.flashhead.options import FlashHeadOptions
+from talking_head_dagster.avatar.flashhead.weights import MODEL_FILES, WAV2VEC_FILES, ModelType
+from talking_head_dagster.resources import avatar as avatar_resource
+from tests.avatar.conftest import write_wav
+
+STANDIN = Path(__file__).resolve().parents[1] / "flashhead_standin"
+RATE = 22050  # Piper's sample rate
+
+
+def fake_checkout(root: Path, commit: str = upstream.PINNED_COMMIT) -> Path:
+    """The stand-in laid out as a checkout whose HEAD is ``commit`` (detached, as after a checkout)."""
+    shutil.copytree(STANDIN, root)
+    (root / ".git").mkdir()
+    (root / ".git" / "HEAD").write_text(commit + "\n")
+    return root
+
+
+def fake_weights(ckpt_dir: Path, wav2vec_dir: Path, model_type: ModelType = "lite") -> None:
+    """Every weight file at its published size (sparse: no disk used), every JSON readable."""
+    for folder, specs in ((ckpt_dir, MODEL_FILES[model_type]), (wav2vec_dir, WAV2VEC_FILES)):
+        for spec in specs:
+            path = folder / spec.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.suffix == ".json":
+                path.write_text(json.dumps({"stand_in": True}))
+            else:
+                path.touch()
+                os.truncate(path, spec.size)
+
+
+def fake_gpu(free_gib: float = 20.0, total_gib: float = 24.0):
+    def probe() -> GpuInfo:
+        return GpuInfo("Stand-in GPU", int(total_gib * GIB), int(free_gib * GIB), "stand-in", "stand-in")
+
+    return probe
+
+
+@pytest.fixture(scope="session")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> FlashHeadOptions:
+    """A complete deployment for both models. One per session: a process imports one checkout."""
+    root = tmp_path_factory.mktemp("flashhead")
+    fake_checkout(root / "vendor" / "SoulX-FlashHead")
+    for model_type in ("lite", "pro"):
+        fake_weights(root / "models" / "SoulX-FlashHead-1_3B", root / "models" / "wav2vec2-base-960h", model_type)
+    return FlashHeadOptions(
+        vendor_dir=root / "vendor" / "SoulX-FlashHead",
+        ckpt_dir=root / "models" / "SoulX-FlashHead-1_3B",
+        wav2vec_dir=root / "models" / "wav2vec2-base-960h",
+    )
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_state() -> Iterator[None]:
+    """Each test starts with no pipeline loaded and no 'auto' decision cached."""
+    release_pipelines()
+    avatar_resource._AUTO_CHOICES.clear()
+    yield
+    release_pipelines()
+    avatar_resource._AUTO_CHOICES.clear()
+
+
+def standin_module():
+    """The stand-in's inference module once a test has imported it through the adapter."""
+    return sys.modules[upstream.INFERENCE_MODULE]
+
+
+def standin_loads() -> int:
+    """How often this process has built a stand-in pipeline (0 before the first import)."""
+    module = sys.modules.get(upstream.INFERENCE_MODULE)
+    return len(module.LOADS) if module is not None else 0
+
+
+def speech_with_tail(path: Path, seconds: float, tail_s: float) -> Path:
+    """Silence, then a loud 440 Hz tone over the last ``tail_s`` seconds: the "last words"."""
+    n = round(seconds * RATE)
+    samples = np.zeros(n)
+    start = n - round(tail_s * RATE)
+    t = np.arange(n - start) / RATE
+    samples[start:] = 0.5 * np.sin(2 * np.pi * 440 * t)
+    return write_wav(path, np.round(samples * 32767), RATE)
