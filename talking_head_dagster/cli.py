@@ -1,4 +1,4 @@
-"""``talking-head``: render one record in-process, or the embedded demo."""
+"""``talking-head``: render one record in-process, the embedded demo, or check this machine (doctor)."""
 
 import argparse
 import os
@@ -35,9 +35,17 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="render the embedded demo and print the MP4's path last")
     demo.add_argument("--text", help="script to speak instead of the demo's")
 
+    commands.add_parser("doctor", help="report what this machine can render with (FFmpeg, voices, GPU, weights)")
+
     for sub in (render, demo):
         sub.add_argument("--verbose", action="store_true", help="show Dagster's step logs")
     args = parser.parse_args(argv)
+    if args.command == "doctor":
+        from talking_head_dagster.doctor import build_report
+
+        report = build_report()
+        print(report.render())
+        return 0 if report.lite_path_works else 1
     log_level = "DEBUG" if args.verbose else "WARNING"
     _ensure_dagster_home()
     from talking_head_dagster.render import RenderFailed, render_one

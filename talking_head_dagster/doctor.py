@@ -1,0 +1,142 @@
+"""``talking-head doctor``: what this machine can render with, and what is missing for the rest.
+
+Reports FFmpeg (binary, version, the H.264 encoders), the voices found, the CUDA device, the
+SoulX-FlashHead checkout and weights, and which avatar backends are usable and why not. The
+CPU path (FFmpeg with libx264, a voice, the lite avatar) is what every deployment needs; the
+GPU backend is optional.
+"""
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from talking_head_dagster.settings import Settings
+
+OK, MISSING, INFO = "ok", "missing", "info"
+MARKS = {OK: "[ok]", MISSING: "[--]", INFO: "[  ]"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    status: str  # OK, MISSING or INFO
+    text: str
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    findings: list[Finding]
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    sections: list[Section]
+    lite_path_works: bool
+
+    def render(self) -> str:
+        lines: list[str] = []
+        for section in self.sections:
+            lines.append(section.title)
+            lines += [f"  {MARKS[f.status]} {f.text}" for f in section.findings]
+            lines.append("")
+        verdict = "works" if self.lite_path_works else "does NOT work: see the [--] lines above"
+        lines.append(f"The CPU path (FFmpeg + voice + lite avatar) {verdict}.")
+        return "\n".join(lines)
+
+
+def build_report(settings: Settings | None = None) -> DoctorReport:
+    """Examine this machine for the deployment ``settings`` describe (the environment's by default).
+
+    Steps: 1. the deployment's resources; 2. FFmpeg; 3. voices; 4. the flashhead preflight
+    (checkout, weights, CUDA, memory); 5. the avatar backends and what 'auto' picks.
+    """
+    from talking_head_dagster.avatar.flashhead.preflight import run_preflight
+    from talking_head_dagster.resources.factory import build_resources
+
+    # 1. Resources, as the deployment builds them.
+    resources = build_resources(settings or Settings())
+    avatar, speech, ffmpeg = resources["avatar"], resources["speech"], resources["ffmpeg"]
+    options = avatar.flashhead_options()
+    # 2.-4.
+    ffmpeg_section, ffmpeg_ok = _ffmpeg(ffmpeg.exe)
+    voices_section, voices_ok = _voices(speech)
+    preflight = run_preflight(options)
+    checks = {check.name: check for check in preflight.checks}
+    gpu_section = Section("CUDA", [_finding(checks["CUDA device"]), _finding(checks["GPU memory"])])
+    upstream_section = Section(
+        f"SoulX-FlashHead checkout ({options.vendor_dir})", [_finding(checks["upstream checkout"])]
+    )
+    weights_section = _weights(options)
+    # 5. Backends.
+    lite_ok, lite_detail = _lite_usable(avatar)
+    failed = [check.name for check in preflight.checks if not check.ok]
+    flashhead_detail = "usable" if preflight.ok else f"not usable ({', '.join(failed)}: see above)"
+    configured = f"configured: AVATAR__BACKEND={avatar.backend}"
+    if avatar.backend == "auto":
+        configured += f", which picks {'flashhead' if preflight.ok else 'lite'} here"
+    backends = Section(
+        "Avatar backends",
+        [
+            Finding(OK if lite_ok else MISSING, f"lite (CPU): {lite_detail}"),
+            Finding(OK if preflight.ok else MISSING, f"flashhead (GPU, {options.model_type}): {flashhead_detail}"),
+            Finding(INFO, configured),
+        ],
+    )
+    sections = [ffmpeg_section, voices_section, gpu_section, upstream_section, weights_section, backends]
+    return DoctorReport(sections, lite_path_works=ffmpeg_ok and voices_ok and lite_ok)
+
+
+def _ffmpeg(exe: str) -> tuple[Section, bool]:
+    try:
+        version = _run([exe, "-hide_banner", "-version"]).splitlines()[0].split(" Copyright")[0]
+        encoders = _run([exe, "-hide_banner", "-encoders"])
+    except (OSError, subprocess.SubprocessError, IndexError) as exc:
+        return Section("FFmpeg", [Finding(MISSING, f"{exe} does not run: {exc}")]), False
+    names = {line.split()[1] for line in encoders.splitlines() if len(line.split()) > 1}
+    has_x264 = "libx264" in names
+    findings = [
+        Finding(OK, f"{exe}: {version}"),
+        Finding(OK if has_x264 else MISSING, "libx264 encoder" + ("" if has_x264 else ": not in this build")),
+        Finding(INFO, "h264_nvenc encoder: " + ("built in (needs an NVIDIA GPU)" if "h264_nvenc" in names else "no")),
+    ]
+    return Section("FFmpeg", findings), has_x264
+
+
+def _voices(speech) -> tuple[Section, bool]:
+    try:
+        voices = speech.available_voices()
+    except Exception as exc:  # a broken voice package or models folder: report, do not crash the doctor
+        return Section("Voices", [Finding(MISSING, f"cannot list voices: {exc}")]), False
+    findings = [Finding(OK, f"{voice.name} ({voice.language or '?'}): {voice.model}") for voice in voices.values()]
+    title = f"Voices (bundled and under {speech.models_dir}/)"
+    return Section(title, findings or [Finding(MISSING, "none")]), bool(voices)
+
+
+def _weights(options) -> Section:
+    from talking_head_dagster.avatar.flashhead.weights import check_weights
+
+    status = check_weights(options.model_type, options.ckpt_dir, options.wav2vec_dir)
+    findings = [Finding(OK, f"present: {path}") for path in status.present]
+    findings += [Finding(MISSING, problem) for problem in status.problems()]
+    title = f"SoulX-FlashHead {options.model_type} weights ({options.ckpt_dir}, {options.wav2vec_dir})"
+    return Section(title, findings)
+
+
+def _lite_usable(avatar) -> tuple[bool, str]:
+    """The lite renderer imports, and finds the one face it needs in the configured portrait."""
+    try:
+        from talking_head_dagster.avatar.face import analyse_face
+
+        portrait: Path = avatar.portrait_path()
+        analyse_face(portrait)
+    except Exception as exc:  # whatever stops it, the operator needs the message
+        return False, f"not usable: {exc}"
+    return True, f"usable (portrait {portrait})"
+
+
+def _finding(check) -> Finding:
+    return Finding(OK if check.ok else MISSING, check.detail)
+
+
+def _run(cmd: list[str]) -> str:
+    return subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=60, check=True).stdout
