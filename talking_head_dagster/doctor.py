@@ -48,7 +48,7 @@ def build_report(settings: Settings | None = None) -> DoctorReport:
     """Examine this machine for the deployment ``settings`` describe (the environment's by default).
 
     Steps: 1. the deployment's resources; 2. FFmpeg; 3. voices; 4. the flashhead preflight
-    (checkout, weights, CUDA, memory); 5. the avatar backends and what 'auto' picks.
+    (checkout, weights, packages, CUDA, memory); 5. the avatar backends and what 'auto' picks.
     """
     from talking_head_dagster.avatar.flashhead.preflight import run_preflight
     from talking_head_dagster.resources.factory import build_resources
@@ -67,6 +67,7 @@ def build_report(settings: Settings | None = None) -> DoctorReport:
         f"SoulX-FlashHead checkout ({options.vendor_dir})", [_finding(checks["upstream checkout"])]
     )
     weights_section = _weights(options)
+    packages_section = Section("SoulX-FlashHead's Python packages", [_finding(checks["upstream packages"])])
     # 5. Backends.
     lite_ok, lite_detail = _lite_usable(avatar)
     failed = [check.name for check in preflight.checks if not check.ok]
@@ -82,7 +83,8 @@ def build_report(settings: Settings | None = None) -> DoctorReport:
             Finding(INFO, configured),
         ],
     )
-    sections = [ffmpeg_section, voices_section, gpu_section, upstream_section, weights_section, backends]
+    sections = [ffmpeg_section, voices_section, gpu_section, upstream_section, weights_section, packages_section]
+    sections.append(backends)
     return DoctorReport(sections, lite_path_works=ffmpeg_ok and voices_ok and lite_ok)
 
 

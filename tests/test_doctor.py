@@ -22,7 +22,8 @@ def test_doctor_on_a_cpu_machine(tmp_path: Path) -> None:
     assert "[ok] libx264 encoder" in report and "h264_nvenc encoder:" in report
     assert "[ok] en_US-joe-medium (en)" in report
     assert "[ok] lite (CPU): usable" in report
-    assert "[--] flashhead (GPU, lite): not usable (upstream checkout, lite weights, CUDA device" in report
+    assert "[--] flashhead (GPU, lite): not usable (upstream checkout, lite weights, upstream packages, CUDA" in report
+    assert "imports packages missing here: install torchvision diffusers transformers xfuser" in report
     assert "no SoulX-FlashHead checkout at vendor/SoulX-FlashHead" in report and upstream.PINNED_COMMIT in report
     assert "[--] missing models/SoulX-FlashHead-1_3B/Model_Lite/diffusion_pytorch_model.safetensors" in report
     assert "AVATAR__BACKEND=auto, which picks lite here" in report
@@ -40,7 +41,7 @@ def test_doctor_sees_a_checkout_and_weights(tmp_path: Path) -> None:
     report = build_report(Settings(avatar=AvatarSettings(flashhead=flashhead)))
     text = report.render()
     assert f"[ok] {vendor} at the pinned commit {upstream.PINNED_COMMIT}" in text
-    assert f"[ok] present: {ckpt / 'VAE_Wan' / 'Wan2.1_VAE.pth'}" in text and "missing" not in text
+    assert f"[ok] present: {ckpt / 'VAE_Wan' / 'Wan2.1_VAE.pth'}" in text and "[--] missing" not in text
     assert report.lite_path_works
 
 

@@ -6,8 +6,9 @@ PyTorch's ``scaled_dot_product_attention`` (SDPA). Once upstream is imported its
 the truth; before that, the installed packages tell what it will pick.
 """
 
-import importlib.util
 import sys
+
+from talking_head_dagster.avatar.flashhead.machine import installed
 
 MODEL_MODULE = "flash_head.src.modules.flash_head_model"
 
@@ -24,14 +25,7 @@ def attention_backend() -> str:
     """``sageattention``, ``flash_attn_3``, ``flash_attn_2`` or ``sdpa``."""
     model = sys.modules.get(MODEL_MODULE)
     for name, package, flag in KERNELS:
-        available = getattr(model, flag) if hasattr(model, flag) else _installed(package)
+        available = getattr(model, flag) if hasattr(model, flag) else installed(package)
         if available:
             return name
     return SDPA
-
-
-def _installed(package: str) -> bool:
-    try:
-        return importlib.util.find_spec(package) is not None
-    except (ImportError, ValueError):
-        return False

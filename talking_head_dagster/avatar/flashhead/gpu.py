@@ -1,7 +1,6 @@
 """The CUDA device this process would render on, asked of PyTorch (imported only here, lazily)."""
 
 import importlib.util
-from collections.abc import Callable
 from dataclasses import dataclass
 
 GIB = 1 << 30
@@ -24,10 +23,6 @@ class GpuInfo:
             f"{self.name}, {self.free_bytes / GIB:.1f} GiB free of {self.total_bytes / GIB:.1f} GiB "
             f"(torch {self.torch_version}, CUDA {self.cuda_version})"
         )
-
-
-# What the preflight asks; tests pass their own to stand in for a GPU.
-GpuProbe = Callable[[], GpuInfo]
 
 
 def probe_gpu() -> GpuInfo:

@@ -28,7 +28,7 @@ from types import ModuleType
 from talking_head_dagster.avatar.flashhead import upstream
 from talking_head_dagster.avatar.flashhead.attention import attention_backend
 from talking_head_dagster.avatar.flashhead.chunking import StreamPlan
-from talking_head_dagster.avatar.flashhead.gpu import GpuProbe
+from talking_head_dagster.avatar.flashhead.machine import Machine
 from talking_head_dagster.avatar.flashhead.options import FlashHeadOptions
 from talking_head_dagster.avatar.flashhead.preflight import require
 from talking_head_dagster.errors import DeploymentError
@@ -49,11 +49,11 @@ _loaded: dict[tuple, LoadedPipeline] = {}
 _lock = threading.Lock()
 
 
-def load_pipeline(options: FlashHeadOptions, gpu_probe: GpuProbe | None = None) -> LoadedPipeline:
+def load_pipeline(options: FlashHeadOptions, machine: Machine | None = None) -> LoadedPipeline:
     """The pipeline for ``options``, loaded on first use in this process and kept.
 
     Steps (the first time only):
-      1. preflight: the checkout, the weights, the GPU and its memory (raises DeploymentError);
+      1. preflight: checkout, weights, packages, GPU and its memory (raises DeploymentError);
       2. release a pipeline of another configuration;
       3. import upstream from the checkout and build its pipeline;
       4. read the streaming parameters, and check they give the frames the deployment expects.
@@ -63,12 +63,15 @@ def load_pipeline(options: FlashHeadOptions, gpu_probe: GpuProbe | None = None) 
         if key in _loaded:
             return _loaded[key]
         # 1. Preflight.
-        require(options, gpu_probe)
+        require(options, machine)
         # 2. One pipeline per process.
         release_pipelines()
         # 3. Upstream.
         started = time.perf_counter()
-        inference = import_inference(options.vendor_dir)
+        try:
+            inference = import_inference(options.vendor_dir)
+        except ImportError as exc:  # a package the preflight found but that does not import (broken install)
+            raise DeploymentError(f"SoulX-FlashHead's code does not import here: {exc}") from exc
         pipeline = inference.get_pipeline(
             world_size=1,
             ckpt_dir=str(options.ckpt_dir.resolve()),

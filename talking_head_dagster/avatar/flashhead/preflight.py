@@ -1,16 +1,18 @@
 """Everything the flashhead backend needs from the machine, checked before any work.
 
-Four checks, cheapest first: the upstream checkout (present, at the pinned commit), the weight
-files (all present and complete), the CUDA device, and its free memory. ``run_preflight``
-returns every result (the doctor prints them); ``require`` raises one ``DeploymentError``
-listing every problem, so the operator fixes them in one go.
+Five checks, cheapest first: the upstream checkout (present, at the pinned commit), the weight
+files (all present and complete), the packages upstream imports, the CUDA device, and its free
+memory. ``run_preflight`` returns every result (the doctor prints them); ``require`` raises one
+``DeploymentError`` listing every problem, so the operator fixes them in one go. What is asked
+of the machine itself (GPU, packages) goes through a ``Machine``: tests stand one in.
 """
 
 from dataclasses import dataclass
 
 from talking_head_dagster.avatar.flashhead import upstream
 from talking_head_dagster.avatar.flashhead.gitref import CommitUnknown, checkout_commit
-from talking_head_dagster.avatar.flashhead.gpu import GIB, GpuInfo, GpuProbe, GpuUnavailable, probe_gpu
+from talking_head_dagster.avatar.flashhead.gpu import GIB, GpuInfo, GpuUnavailable
+from talking_head_dagster.avatar.flashhead.machine import Machine, ThisMachine
 from talking_head_dagster.avatar.flashhead.options import FlashHeadOptions
 from talking_head_dagster.avatar.flashhead.weights import check_weights
 from talking_head_dagster.errors import DeploymentError
@@ -37,17 +39,19 @@ class Preflight:
         return [check.detail for check in self.checks if not check.ok]
 
 
-def run_preflight(options: FlashHeadOptions, gpu_probe: GpuProbe | None = None) -> Preflight:
-    """Check the checkout, the weights, the GPU and its memory; ``gpu_probe`` defaults to PyTorch's."""
+def run_preflight(options: FlashHeadOptions, machine: Machine | None = None) -> Preflight:
+    """Check the checkout, the weights, the packages, the GPU and its memory (of this machine by default)."""
+    machine = machine or ThisMachine()
     checkout, commit = _check_checkout(options)
     weights = _check_weights(options)
-    device, memory, gpu = _check_gpu(options, gpu_probe or probe_gpu)
-    return Preflight([checkout, weights, device, memory], gpu=gpu, commit=commit)
+    packages = _check_packages(machine)
+    device, memory, gpu = _check_gpu(options, machine)
+    return Preflight([checkout, weights, packages, device, memory], gpu=gpu, commit=commit)
 
 
-def require(options: FlashHeadOptions, gpu_probe: GpuProbe | None = None) -> Preflight:
+def require(options: FlashHeadOptions, machine: Machine | None = None) -> Preflight:
     """``run_preflight``, raising a ``DeploymentError`` that lists every problem found."""
-    report = run_preflight(options, gpu_probe)
+    report = run_preflight(options, machine)
     if not report.ok:
         lines = "\n".join(f"- {problem}" for problem in report.problems())
         raise DeploymentError(f"The flashhead avatar backend cannot run on this machine:\n{lines}")
@@ -88,9 +92,18 @@ def _check_weights(options: FlashHeadOptions) -> Check:
     return Check(name, False, detail)
 
 
-def _check_gpu(options: FlashHeadOptions, gpu_probe: GpuProbe) -> tuple[Check, Check, GpuInfo | None]:
+def _check_packages(machine: Machine) -> Check:
+    missing = machine.missing_modules(upstream.IMPORTED_MODULES)
+    if missing:
+        packages = " ".join(upstream.IMPORTED_MODULES[module] for module in missing)
+        detail = f"SoulX-FlashHead's code imports packages missing here: install {packages} (see vendor/README.md)"
+        return Check("upstream packages", False, detail)
+    return Check("upstream packages", True, f"all {len(upstream.IMPORTED_MODULES)} packages upstream imports")
+
+
+def _check_gpu(options: FlashHeadOptions, machine: Machine) -> tuple[Check, Check, GpuInfo | None]:
     try:
-        gpu = gpu_probe()
+        gpu = machine.gpu()
     except GpuUnavailable as exc:
         reason = f"{exc}; flashhead needs a CUDA GPU"
         return Check("CUDA device", False, reason), Check("GPU memory", False, "no CUDA device to measure"), None

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from talking_head_dagster.avatar.encode import avatar_mp4
 from talking_head_dagster.avatar.flashhead.audio import load_speech, speech_frames
-from talking_head_dagster.avatar.flashhead.gpu import GpuProbe
 from talking_head_dagster.avatar.flashhead.loader import LoadedPipeline, load_pipeline
+from talking_head_dagster.avatar.flashhead.machine import Machine
 from talking_head_dagster.avatar.flashhead.options import FlashHeadOptions
 from talking_head_dagster.avatar.flashhead.stream import stream_frames
 from talking_head_dagster.errors import PermanentInputError
@@ -30,17 +30,17 @@ class FlashHeadStats:
 class FlashHeadRenderer:
     """Renders with SoulX-FlashHead; the pipeline is loaded on the first render of the process and kept.
 
-    ``gpu_probe`` replaces the PyTorch CUDA query in the preflight (tests stand in a GPU with it);
-    every other check runs as in production.
+    ``machine`` answers the preflight's questions about the GPU and the installed packages (this
+    machine by default; tests stand one in); the checkout and weight checks run as in production.
     """
 
-    def __init__(self, options: FlashHeadOptions, gpu_probe: GpuProbe | None = None) -> None:
+    def __init__(self, options: FlashHeadOptions, machine: Machine | None = None) -> None:
         self.options = options
-        self.gpu_probe = gpu_probe
+        self.machine = machine
 
     def load(self) -> LoadedPipeline:
         """Preflight and load (once per process); raises DeploymentError before any work."""
-        return load_pipeline(self.options, self.gpu_probe)
+        return load_pipeline(self.options, self.machine)
 
     def render(
         self,

@@ -14,6 +14,22 @@ PACKAGE = "flash_head"
 INFERENCE_MODULE = "flash_head.inference"
 INFERENCE_FILE = "flash_head/inference.py"
 
+# What upstream's code imports besides PyTorch (checked by the CUDA check) and numpy, as
+# module -> package to install. Read from its flash_head/ sources at the pinned commit.
+IMPORTED_MODULES = {
+    "torchvision": "torchvision",
+    "diffusers": "diffusers",
+    "transformers": "transformers",
+    "xfuser": "xfuser",
+    "einops": "einops",
+    "loguru": "loguru",
+    "safetensors": "safetensors",
+    "pyloudnorm": "pyloudnorm",
+    "yaml": "pyyaml",
+    "PIL": "pillow",
+    "mediapipe": "mediapipe",
+}
+
 # Where the weights come from (the operator downloads them; see the README).
 MODEL_REPOSITORY = "Soul-AILab/SoulX-FlashHead-1_3B"
 WAV2VEC_REPOSITORY = "facebook/wav2vec2-base-960h"

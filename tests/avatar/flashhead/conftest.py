@@ -1,7 +1,7 @@
-"""A flashhead deployment that runs without a GPU: the stand-in checkout, sparse weights, a stand-in GPU.
+"""A flashhead deployment that runs without a GPU: the stand-in checkout, sparse weights, a stand-in machine.
 
-Only the GPU query is replaced (``gpu_probe``); the checkout, commit and weight checks run as in
-production against files laid out as they would be.
+Only what is asked of the machine (its GPU, upstream's packages) is stood in for; the checkout,
+commit and weight checks run as in production against files laid out as they would be.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from talking_head_dagster.avatar.flashhead import upstream
-from talking_head_dagster.avatar.flashhead.gpu import GIB, GpuInfo
+from talking_head_dagster.avatar.flashhead.gpu import GIB, GpuInfo, GpuUnavailable
 from talking_head_dagster.avatar.flashhead.loader import release_pipelines
 from talking_head_dagster.avatar.flashhead.options import FlashHeadOptions
 from talking_head_dagster.avatar.flashhead.weights import MODEL_FILES, WAV2VEC_FILES, ModelType
@@ -49,11 +49,21 @@ def fake_weights(ckpt_dir: Path, wav2vec_dir: Path, model_type: ModelType = "lit
                 os.truncate(path, spec.size)
 
 
-def fake_gpu(free_gib: float = 20.0, total_gib: float = 24.0):
-    def probe() -> GpuInfo:
-        return GpuInfo("Stand-in GPU", int(total_gib * GIB), int(free_gib * GIB), "stand-in", "stand-in")
+class StandInMachine:
+    """A machine with a GPU of ``free_gib`` free (or ``gpu_error``) and every package but ``missing``."""
 
-    return probe
+    def __init__(self, free_gib: float = 20.0, gpu_error: str | None = None, missing: tuple[str, ...] = ()):
+        self.free_gib, self.gpu_error, self.missing = free_gib, gpu_error, missing
+        self.asked = 0
+
+    def gpu(self) -> GpuInfo:
+        self.asked += 1
+        if self.gpu_error:
+            raise GpuUnavailable(self.gpu_error)
+        return GpuInfo("Stand-in GPU", 24 * GIB, int(self.free_gib * GIB), "stand-in", "stand-in")
+
+    def missing_modules(self, modules) -> list[str]:
+        return [module for module in modules if module in self.missing]
 
 
 @pytest.fixture(scope="session")

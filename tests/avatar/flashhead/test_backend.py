@@ -15,7 +15,7 @@ from talking_head_dagster.resources.artifact_store import ArtifactStore
 from talking_head_dagster.resources.avatar import AvatarRenderer, FlashHeadBackend, LiteBackend
 from talking_head_dagster.resources.ffmpeg import FFmpegResource
 from talking_head_dagster.speech.timing import SentenceTiming, SpeechManifest
-from tests.avatar.flashhead.conftest import fake_gpu, speech_with_tail, standin_loads
+from tests.avatar.flashhead.conftest import StandInMachine, speech_with_tail, standin_loads
 
 KEY = "local-flashhead"
 
@@ -31,20 +31,14 @@ def resource_for(options: FlashHeadOptions, backend: str = "auto", portrait: Pat
 
 
 @pytest.fixture
-def standin_gpu(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Production code asks PyTorch for the GPU; here a stand-in answers. Counts the questions."""
-    asked: list[int] = []
-    probe = fake_gpu()
-
-    def counting_probe():
-        asked.append(1)
-        return probe()
-
-    monkeypatch.setattr("talking_head_dagster.avatar.flashhead.preflight.probe_gpu", counting_probe)
-    return asked
+def standin_machine(monkeypatch: pytest.MonkeyPatch) -> StandInMachine:
+    """The resource asks this machine (PyTorch, installed packages); here a stand-in answers."""
+    machine = StandInMachine()
+    monkeypatch.setattr("talking_head_dagster.avatar.flashhead.preflight.ThisMachine", lambda: machine)
+    return machine
 
 
-def test_auto_falls_back_to_lite_and_says_why(tmp_path: Path, standin_gpu: list[int]) -> None:
+def test_auto_falls_back_to_lite_and_says_why(tmp_path: Path, standin_machine: StandInMachine) -> None:
     missing = FlashHeadOptions(vendor_dir=tmp_path / "vendor", ckpt_dir=tmp_path / "ckpt", wav2vec_dir=tmp_path / "w2v")
     backend, choice = resource_for(missing).resolved_backend()
     assert isinstance(backend, LiteBackend)
@@ -52,17 +46,17 @@ def test_auto_falls_back_to_lite_and_says_why(tmp_path: Path, standin_gpu: list[
     assert "missing" in choice  # the weights too, all reasons in one line
     # Decided once per process: asking again does not run the preflight again.
     resource_for(missing).resolved_backend()
-    assert len(standin_gpu) == 1
+    assert standin_machine.asked == 1
 
 
-def test_auto_picks_flashhead_when_usable(deployment: FlashHeadOptions, standin_gpu: list[int]) -> None:
+def test_auto_picks_flashhead_when_usable(deployment: FlashHeadOptions, standin_machine: StandInMachine) -> None:
     backend, choice = resource_for(deployment).resolved_backend()
     assert isinstance(backend, FlashHeadBackend) and choice == "auto: flashhead is usable on this machine"
 
 
-def test_lite_is_never_preflighted(deployment: FlashHeadOptions, standin_gpu: list[int]) -> None:
+def test_lite_is_never_preflighted(deployment: FlashHeadOptions, standin_machine: StandInMachine) -> None:
     backend, choice = resource_for(deployment, backend="lite").resolved_backend()
-    assert isinstance(backend, LiteBackend) and choice is None and not standin_gpu
+    assert isinstance(backend, LiteBackend) and choice is None and not standin_machine.asked
 
 
 def test_explicit_flashhead_on_an_unusable_machine_fails_before_any_work(tmp_path: Path) -> None:
@@ -76,7 +70,7 @@ def test_explicit_flashhead_on_an_unusable_machine_fails_before_any_work(tmp_pat
 
 
 def test_the_resource_loads_the_pipeline_once_for_several_rows(
-    deployment: FlashHeadOptions, standin_gpu: list[int], tmp_path: Path, ffmpeg: str, portrait: Path
+    deployment: FlashHeadOptions, standin_machine: StandInMachine, tmp_path: Path, ffmpeg: str, portrait: Path
 ) -> None:
     wav = speech_with_tail(tmp_path / "speech.wav", 1.0, 0.2)
     loads_before = standin_loads()
@@ -87,7 +81,7 @@ def test_the_resource_loads_the_pipeline_once_for_several_rows(
 
 
 def test_the_asset_records_backend_model_and_attention(
-    deployment: FlashHeadOptions, standin_gpu: list[int], tmp_path: Path, portrait: Path
+    deployment: FlashHeadOptions, standin_machine: StandInMachine, tmp_path: Path, portrait: Path
 ) -> None:
     artifacts = ArtifactStore(local_dir=str(tmp_path / "artifacts"))
     staging = artifacts.staging_dir(KEY, "tts_audio")

@@ -13,12 +13,13 @@ from talking_head_dagster.avatar.flashhead import upstream
 from talking_head_dagster.avatar.flashhead.attention import MODEL_MODULE, attention_backend
 from talking_head_dagster.avatar.flashhead.gitref import CommitUnknown, checkout_commit
 from talking_head_dagster.avatar.flashhead.gpu import GpuUnavailable, probe_gpu
+from talking_head_dagster.avatar.flashhead.machine import ThisMachine
 from talking_head_dagster.avatar.flashhead.options import FlashHeadOptions
 from talking_head_dagster.avatar.flashhead.preflight import require, run_preflight
 from talking_head_dagster.avatar.flashhead.renderer import FlashHeadRenderer
 from talking_head_dagster.avatar.flashhead.weights import check_weights
 from talking_head_dagster.errors import DeploymentError, PermanentInputError
-from tests.avatar.flashhead.conftest import fake_checkout, fake_gpu, fake_weights, speech_with_tail, standin_loads
+from tests.avatar.flashhead.conftest import StandInMachine, fake_checkout, fake_weights, speech_with_tail, standin_loads
 
 OTHER_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -124,7 +125,7 @@ def test_wav2vec_weights_as_a_pytorch_bin_are_accepted(tmp_path: Path) -> None:
 
 
 def test_a_complete_deployment_passes(tmp_path: Path) -> None:
-    report = require(complete(tmp_path), fake_gpu())
+    report = require(complete(tmp_path), StandInMachine())
     assert report.ok and report.commit == upstream.PINNED_COMMIT and report.gpu.name == "Stand-in GPU"
 
 
@@ -132,7 +133,7 @@ def test_no_checkout_says_how_to_get_the_pinned_one(tmp_path: Path) -> None:
     options = options_in(tmp_path)
     fake_weights(options.ckpt_dir, options.wav2vec_dir)
     with pytest.raises(DeploymentError) as caught:
-        require(options, fake_gpu())
+        require(options, StandInMachine())
     message = str(caught.value)
     assert f"no SoulX-FlashHead checkout at {options.vendor_dir}" in message
     assert f"git clone {upstream.REPOSITORY_URL} {options.vendor_dir}" in message
@@ -143,7 +144,7 @@ def test_no_checkout_says_how_to_get_the_pinned_one(tmp_path: Path) -> None:
 def test_a_checkout_at_another_commit_is_refused(tmp_path: Path) -> None:
     options = complete(tmp_path, commit=OTHER_COMMIT)
     with pytest.raises(DeploymentError) as caught:
-        require(options, fake_gpu())
+        require(options, StandInMachine())
     assert f"at commit {OTHER_COMMIT}, the project is pinned to {upstream.PINNED_COMMIT}" in str(caught.value)
 
 
@@ -152,7 +153,7 @@ def test_a_copy_without_git_is_refused(tmp_path: Path) -> None:
     (options.vendor_dir / ".git" / "HEAD").unlink()
     (options.vendor_dir / ".git").rmdir()
     with pytest.raises(DeploymentError, match="not a git checkout"):
-        require(options, fake_gpu())
+        require(options, StandInMachine())
 
 
 def test_missing_weights_are_listed(tmp_path: Path) -> None:
@@ -160,7 +161,7 @@ def test_missing_weights_are_listed(tmp_path: Path) -> None:
     (options.ckpt_dir / "VAE_LTX" / "diffusion_pytorch_model.safetensors").unlink()
     (options.wav2vec_dir / "preprocessor_config.json").unlink()
     with pytest.raises(DeploymentError) as caught:
-        require(options, fake_gpu())
+        require(options, StandInMachine())
     message = str(caught.value)
     assert f"missing {options.ckpt_dir / 'VAE_LTX' / 'diffusion_pytorch_model.safetensors'}" in message
     assert f"missing {options.wav2vec_dir / 'preprocessor_config.json'}" in message
@@ -170,15 +171,26 @@ def test_missing_weights_are_listed(tmp_path: Path) -> None:
 def test_pro_needs_its_own_weights(tmp_path: Path) -> None:
     options = complete(tmp_path)  # lite weights only
     with pytest.raises(DeploymentError, match=r"missing .*VAE_Wan/Wan2\.1_VAE\.pth"):
-        require(replace(options, model_type="pro"), fake_gpu())
+        require(replace(options, model_type="pro"), StandInMachine())
 
 
 def test_no_cuda_device(tmp_path: Path) -> None:
-    def no_gpu():
-        raise GpuUnavailable("no CUDA device is visible to torch 2.13.0 (a CPU-only build)")
-
+    no_gpu = StandInMachine(gpu_error="no CUDA device is visible to torch 2.13.0 (a CPU-only build)")
     with pytest.raises(DeploymentError, match=r"no CUDA device is visible .* flashhead needs a CUDA GPU"):
         require(complete(tmp_path), no_gpu)
+
+
+def test_missing_upstream_packages_are_named_as_packages_to_install(tmp_path: Path) -> None:
+    machine = StandInMachine(missing=("xfuser", "yaml"))
+    with pytest.raises(DeploymentError, match=r"imports packages missing here: install xfuser pyyaml"):
+        require(complete(tmp_path), machine)
+
+
+def test_this_machine_finds_installed_modules_without_importing_them() -> None:
+    assert ThisMachine().missing_modules(["numpy", "no_such_module_here", "no_such.sub"]) == [
+        "no_such_module_here",
+        "no_such.sub",
+    ]
 
 
 @pytest.mark.skipif(importlib.util.find_spec("torch") is not None, reason="PyTorch is installed here")
@@ -190,13 +202,13 @@ def test_without_pytorch_the_real_probe_says_to_install_the_gpu_extra() -> None:
 def test_too_little_gpu_memory(tmp_path: Path) -> None:
     options = complete(tmp_path)
     with pytest.raises(DeploymentError, match=r"has 2\.0 GiB free, the lite model needs 8\.0 GiB"):
-        require(options, fake_gpu(free_gib=2.0))
+        require(options, StandInMachine(free_gib=2.0))
     # The operator can lower the bar for a model they know needs less.
-    assert require(replace(options, min_free_gpu_gib=1.5), fake_gpu(free_gib=2.0)).ok
+    assert require(replace(options, min_free_gpu_gib=1.5), StandInMachine(free_gib=2.0)).ok
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    report = run_preflight(options_in(tmp_path), fake_gpu(free_gib=1.0))
+    report = run_preflight(options_in(tmp_path), StandInMachine(free_gib=1.0))
     assert [check.name for check in report.checks if not check.ok] == [
         "upstream checkout",
         "lite weights",
@@ -206,7 +218,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 
 def test_a_deployment_problem_is_not_blamed_on_the_row(tmp_path: Path) -> None:
     with pytest.raises(DeploymentError) as caught:
-        require(options_in(tmp_path), fake_gpu())
+        require(options_in(tmp_path), StandInMachine())
     assert not isinstance(caught.value, PermanentInputError)
 
 
@@ -214,7 +226,7 @@ def test_the_renderer_fails_before_any_work(tmp_path: Path, deployment: FlashHea
     # Same checkout as the working deployment, but the GPU is too small: nothing may start.
     wav = speech_with_tail(tmp_path / "speech.wav", 1.0, 0.2)
     out = tmp_path / "avatar.mp4"
-    renderer = FlashHeadRenderer(deployment, gpu_probe=fake_gpu(free_gib=1.0))
+    renderer = FlashHeadRenderer(deployment, machine=StandInMachine(free_gib=1.0))
     loads_before = standin_loads()
     with pytest.raises(DeploymentError, match=r"1\.0 GiB free"):
         renderer.render(tmp_path / "no-portrait.png", wav, out, ffmpeg="/nonexistent/ffmpeg")

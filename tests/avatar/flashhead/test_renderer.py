@@ -23,7 +23,7 @@ from talking_head_dagster.avatar.flashhead.stream import stream_frames
 from talking_head_dagster.errors import DeploymentError, PermanentInputError
 from talking_head_dagster.media.probe import probe
 from tests.avatar.conftest import write_wav
-from tests.avatar.flashhead.conftest import fake_gpu, speech_with_tail, standin_module
+from tests.avatar.flashhead.conftest import StandInMachine, speech_with_tail, standin_module
 
 SECONDS = 2.3  # 58 frames: not a whole number of chunks (24 or 28 frames each)
 TAIL_S = 0.4  # the "last words": a tone from 1.9 s to the end
@@ -41,7 +41,7 @@ def tail_wav(tmp_path: Path) -> Path:
 
 
 def frames_of(options: FlashHeadOptions, wav: Path, ffmpeg: str) -> np.ndarray:
-    loaded = load_pipeline(options, fake_gpu())
+    loaded = load_pipeline(options, StandInMachine())
     loaded.inference.get_base_data(loaded.pipeline, "portrait.png", options.seed, options.face_crop)
     frames, _ = speech_frames(wav, loaded.plan.fps)
     audio = load_speech(ffmpeg, wav, loaded.plan.sample_rate)
@@ -70,7 +70,7 @@ def test_frames_are_in_order_complete_and_end_with_the_last_words(
 def test_the_render_is_an_mp4_of_exactly_the_speech_length(
     deployment: FlashHeadOptions, tail_wav: Path, ffmpeg: str, portrait: Path, tmp_path: Path
 ) -> None:
-    renderer = FlashHeadRenderer(deployment, gpu_probe=fake_gpu())
+    renderer = FlashHeadRenderer(deployment, machine=StandInMachine())
     out = tmp_path / "avatar.mp4"
     progress: list[tuple[int, int]] = []
     stats = renderer.render(portrait, tail_wav, out, ffmpeg, progress=lambda *call: progress.append(call))
@@ -96,10 +96,10 @@ def test_the_render_is_an_mp4_of_exactly_the_speech_length(
 def test_the_pipeline_is_loaded_once_for_many_renders(
     deployment: FlashHeadOptions, tail_wav: Path, ffmpeg: str, portrait: Path, tmp_path: Path
 ) -> None:
-    renderer = FlashHeadRenderer(replace(deployment, seed=7), gpu_probe=fake_gpu())
+    renderer = FlashHeadRenderer(replace(deployment, seed=7), machine=StandInMachine())
     loads_before = len(renderer.load().inference.LOADS)
     for n in range(3):
-        FlashHeadRenderer(replace(deployment, seed=7), gpu_probe=fake_gpu()).render(
+        FlashHeadRenderer(replace(deployment, seed=7), machine=StandInMachine()).render(
             portrait, tail_wav, tmp_path / f"{n}.mp4", ffmpeg
         )
     assert len(standin_module().LOADS) == loads_before
@@ -107,15 +107,15 @@ def test_the_pipeline_is_loaded_once_for_many_renders(
 
 
 def test_another_configuration_replaces_the_loaded_pipeline(deployment: FlashHeadOptions) -> None:
-    lite = load_pipeline(deployment, fake_gpu())
-    pro = load_pipeline(replace(deployment, model_type="pro"), fake_gpu())
+    lite = load_pipeline(deployment, StandInMachine())
+    pro = load_pipeline(replace(deployment, model_type="pro"), StandInMachine())
     assert (lite.plan.motion_frames, pro.plan.motion_frames) == (9, 5)
     assert list(loader._loaded.values()) == [pro]
 
 
 def test_a_frame_size_upstream_does_not_render_is_refused(deployment: FlashHeadOptions) -> None:
     with pytest.raises(DeploymentError, match="renders 512x512 at 25 fps; set AVATAR__SIZE=512"):
-        load_pipeline(replace(deployment, size=256), fake_gpu())
+        load_pipeline(replace(deployment, size=256), StandInMachine())
 
 
 def test_upstream_imports_without_changing_the_working_directory(
@@ -136,7 +136,7 @@ def test_upstream_imports_without_changing_the_working_directory(
 def test_an_empty_speech_file_is_the_rows_problem(deployment: FlashHeadOptions, tmp_path: Path, portrait: Path) -> None:
     wav = write_wav(tmp_path / "empty.wav", np.zeros(0, np.int16), 22050)
     with pytest.raises(PermanentInputError, match="holds no audio"):
-        FlashHeadRenderer(deployment, gpu_probe=fake_gpu()).render(portrait, wav, tmp_path / "a.mp4", "ffmpeg")
+        FlashHeadRenderer(deployment, machine=StandInMachine()).render(portrait, wav, tmp_path / "a.mp4", "ffmpeg")
 
 
 def decode_rgb(ffmpeg: str, mp4: Path) -> np.ndarray:
