@@ -11,6 +11,7 @@ class RecordSnapshot(BaseModel):
     content: str
     version: str
     voice: str | None = None
+    layout: str | None = None
 
 
 class SourceVideoManifest(BaseModel):
@@ -48,6 +49,14 @@ class CompositeManifest(BaseModel):
     height: int
     duration_s: float
     encode_seconds: float
+    layout: str = "pip"
+    encoder: str = "libx264"
+    video_ceiling_kbps: int | None = None
+    loudness_lufs: float | None = None
+    true_peak_db: float | None = None
+    srt_file: str | None = None
+    subtitles_burned: bool = False
+    thumbnail_file: str | None = None
 
 
 class PublicationManifest(BaseModel):
@@ -57,6 +66,7 @@ class PublicationManifest(BaseModel):
     uploaded: bool
     bytes: int
     version: str
+    srt_url: str | None = None
 
 
 __all__ = [

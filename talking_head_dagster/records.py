@@ -1,10 +1,29 @@
 """What a record is: one row's source URL and script, with a version that changes when they do."""
 
 import hashlib
+import unicodedata
+from typing import Any, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from talking_head_dagster.partitions import RecordKey
+
+# Bidirectional overrides and isolates: invisible, and able to make text read otherwise than it is.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def clean_script(text: str) -> str:
+    """A script as every stage sees it: NFC, line breaks kept, tabs as spaces, no control characters.
+
+    Control characters, bidi overrides, unassigned and private-use code points can't be spoken or
+    shown, and could reach a subtitle or an FFmpeg filter: they are dropped here, once, for all.
+    """
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return "".join(
+        ch
+        for ch in text
+        if ch == "\n" or (unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn") and ch not in _BIDI_CONTROLS)
+    )
 
 
 class Record(BaseModel):
@@ -12,6 +31,12 @@ class Record(BaseModel):
     url: str
     content: str
     voice: str | None = None
+    layout: str | None = None
+
+    @field_validator("content")
+    @classmethod
+    def _clean_content(cls, content: str) -> str:
+        return clean_script(content)
 
     @property
     def record_key(self) -> RecordKey:
@@ -20,8 +45,30 @@ class Record(BaseModel):
     @property
     def version(self) -> str:
         """Content hash of what the video is made from: a new version means a new render."""
-        return record_version(self.url, self.content)
+        return record_version(self.url, self.content, self.layout)
 
 
-def record_version(url: str, content: str) -> str:
-    return hashlib.sha256(f"{url}\n{content}".encode()).hexdigest()[:12]
+def record_version(url: str, content: str, layout: str | None = None) -> str:
+    """A row's layout override is part of what the video is made from; no override keeps old versions."""
+    made_from = f"{url}\n{content}" if not layout else f"{url}\n{content}\n{layout}"
+    return hashlib.sha256(made_from.encode()).hexdigest()[:12]
+
+
+class ColumnMapping(Protocol):
+    url_column: str
+    content_column: str
+    voice: str | None
+    layout: str | None
+    layout_column: str | None
+
+
+def row_record(key: str, row: dict[str, Any], mapping: ColumnMapping) -> Record:
+    """The record a NocoDB row describes, read through its table's column mapping."""
+    row_layout = str(row.get(mapping.layout_column) or "").strip().lower() if mapping.layout_column else ""
+    return Record(
+        key=key,
+        url=str(row.get(mapping.url_column) or "").strip(),
+        content=str(row.get(mapping.content_column) or ""),
+        voice=mapping.voice,
+        layout=row_layout or None,
+    )

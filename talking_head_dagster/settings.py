@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from talking_head_dagster.media.style import CompositeStyle
+
 SECRETS_DIR = Path(os.environ.get("TALKING_HEAD_SECRETS_DIR", "/run/secrets"))
 
 
@@ -26,6 +28,8 @@ class TableSettings(BaseModel):
     status_column: str | None = None
     error_column: str | None = None
     voice: str | None = None
+    layout: str | None = None  # this table's avatar layout (pip, split, full); None: the deployment's
+    layout_column: str | None = None  # a column whose value overrides the layout per row
 
 
 class NocoDBSettings(BaseModel):
@@ -49,6 +53,7 @@ class ArtifactSettings(BaseModel):
     backend: Literal["local", "s3"] = "local"
     local_dir: Path = Path(".artifacts")
     s3_prefix: str = "artifacts/"
+    retention_hours: float = 72.0  # intermediates of a row untouched this long are removed
 
 
 class PublishSettings(BaseModel):
@@ -62,6 +67,10 @@ class PublishSettings(BaseModel):
 class DownloadSettings(BaseModel):
     max_bytes: int = 500 * 1024 * 1024
     timeout_s: float = 300.0
+    max_redirects: int = 5
+    # "host" or "host:port" the downloader may reach although not public (loopback, private...);
+    # empty in production: source URLs come from users (see resources/egress.py).
+    allowed_hosts: list[str] = Field(default_factory=list)
     max_duration_s: float = 15 * 60.0
     cookies_file: Path | None = None
 
@@ -70,6 +79,7 @@ class SpeechSettings(BaseModel):
     models_dir: Path = Path("models")
     voices: dict[str, str] = Field(default_factory=dict)
     sentence_pause_s: float = 0.25
+    max_script_chars: int = 5000
 
 
 class FlashHeadSettings(BaseModel):
@@ -92,15 +102,17 @@ class AvatarSettings(BaseModel):
     flashhead: FlashHeadSettings = Field(default_factory=FlashHeadSettings)
 
 
-class CompositeSettings(BaseModel):
-    width: int = 1080
-    height: int = 1920
-    fps: int = 25
-    avatar_width_fraction: float = 0.45
-    avatar_margin_fraction: float = 0.04
-    crf: int = 23
-    preset: str = "veryfast"
+class CompositeSettings(CompositeStyle):
+    """The finished video's look (``media/style.py`` documents every field) and the FFmpeg to use."""
+
     ffmpeg_binary: str | None = None
+
+
+class RetrySettings(BaseModel):
+    """Transient errors: exponential backoff with jitter from ``base_delay_s``, all waits within ``max_total_s``."""
+
+    base_delay_s: float = 5.0
+    max_total_s: float = 600.0
 
 
 class Settings(BaseSettings):
@@ -119,6 +131,7 @@ class Settings(BaseSettings):
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
     avatar: AvatarSettings = Field(default_factory=AvatarSettings)
     composite: CompositeSettings = Field(default_factory=CompositeSettings)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
     sensor_interval_s: int = 30
 
     @classmethod

@@ -9,6 +9,8 @@ from talking_head_dagster.resources.artifact_store import ArtifactStore
 from talking_head_dagster.resources.publisher import Publisher
 from talking_head_dagster.speech.timing import SpeechManifest
 
+SRT_CONTENT_TYPE = "application/x-subrip; charset=utf-8"
+
 
 @dg.asset(partitions_def=records, group_name=GROUP, deps=[composite], kinds={"s3"}, code_version="1")
 def public_url(
@@ -23,8 +25,13 @@ def public_url(
         video = artifacts.manifest(key, "composite", CompositeManifest)
         source = artifacts.manifest(key, "source_video", SourceVideoManifest)
         speech = artifacts.manifest(key, "tts_audio", SpeechManifest)
-        version = record_version(source.record.url, speech.text)
+        version = record_version(source.record.url, speech.text, source.record.layout)
         object_key = publisher.object_key(key, version)
+        # The subtitles go first, so that wherever the video is, its .srt is beside it.
+        subtitles = None
+        if video.srt_file:
+            srt = artifacts.file(key, "composite", video.srt_file)
+            subtitles = publisher.publish(srt, publisher.object_key(key, version, ".srt"), SRT_CONTENT_TYPE)
         publication = publisher.publish(artifacts.file(key, "composite", video.file), object_key)
         manifest = PublicationManifest(
             url=publication.url,
@@ -33,6 +40,7 @@ def public_url(
             uploaded=publication.uploaded,
             bytes=publication.bytes,
             version=version,
+            srt_url=subtitles.url if subtitles else None,
         )
         staging = artifacts.staging_dir(key, "public_url")
         artifacts.commit(key, "public_url", staging, manifest)
@@ -44,6 +52,7 @@ def public_url(
             "object_key": object_key,
             "uploaded": publication.uploaded,
             "bytes": publication.bytes,
+            "srt_url": dg.MetadataValue.url(subtitles.url) if subtitles else "none",
             "stage_seconds": watch.seconds,
         },
         data_version=dg.DataVersion(version),

@@ -1,7 +1,7 @@
 import dagster as dg
 
 from talking_head_dagster.assets.stage import GROUP, Stopwatch, load_record, snapshot, stage_errors
-from talking_head_dagster.errors import PermanentInputError
+from talking_head_dagster.errors import InvalidURLError, UnsupportedSourceError
 from talking_head_dagster.manifests import SourceVideoManifest
 from talking_head_dagster.media.probe import ProbeError
 from talking_head_dagster.partitions import records
@@ -10,7 +10,7 @@ from talking_head_dagster.resources.downloader import VideoDownloader
 from talking_head_dagster.resources.ffmpeg import FFmpegResource
 from talking_head_dagster.resources.nocodb import NocoDBResource
 
-MIN_SOURCE_SECONDS = 0.5
+MIN_SOURCE_SECONDS = 1.0
 
 
 @dg.asset(partitions_def=records, group_name=GROUP, kinds={"python"}, code_version="1")
@@ -27,17 +27,17 @@ def source_video(
     with stage_errors(context):
         record = load_record(key, nocodb, artifacts)
         if not record.url:
-            raise PermanentInputError("The row has no source video URL.")
+            raise InvalidURLError("The row has no source video URL.")
         staging = artifacts.staging_dir(key, "source_video")
         path = downloader.download(record.url, staging)
         try:
             info = ffmpeg.probe(path)
         except ProbeError as exc:
-            raise PermanentInputError(f"The file at {record.url} is not a video ffmpeg can read ({exc}).") from exc
+            raise UnsupportedSourceError(f"The file at {record.url} is not a video ffmpeg can read ({exc}).") from exc
         if info.video is None:
-            raise PermanentInputError(f"The file at {record.url} has no video stream.")
+            raise UnsupportedSourceError(f"The file at {record.url} has no video stream.")
         if not info.duration_s or info.duration_s < MIN_SOURCE_SECONDS:
-            raise PermanentInputError(
+            raise UnsupportedSourceError(
                 f"The source video is too short ({info.duration_s or 0:.2f} s); it must last at least "
                 f"{MIN_SOURCE_SECONDS} s."
             )

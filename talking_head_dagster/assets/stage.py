@@ -6,15 +6,21 @@ from contextlib import contextmanager
 
 import dagster as dg
 
-from talking_head_dagster.errors import PermanentInputError, TransientError
+from talking_head_dagster.errors import (
+    DeploymentError,
+    PermanentInputError,
+    RowDeletedError,
+    TalkingHeadError,
+    TransientError,
+)
 from talking_head_dagster.manifests import RecordSnapshot
 from talking_head_dagster.partitions import RecordKey
-from talking_head_dagster.records import Record
+from talking_head_dagster.records import Record, row_record
 from talking_head_dagster.resources.artifact_store import ArtifactStore, MissingArtifactError
 from talking_head_dagster.resources.nocodb import NocoDBResource
+from talking_head_dagster.row_status import STAGE_STATUS
 
 RECORD_ASSET = "record"
-TRANSIENT_RETRIES = 3
 
 GROUP = "talking_head"
 
@@ -24,48 +30,108 @@ def load_record(key: str, nocodb: NocoDBResource, artifacts: ArtifactStore) -> R
     record_key = RecordKey.parse(key)
     if record_key.is_local:
         snapshot = artifacts.manifest(key, RECORD_ASSET, RecordSnapshot)
-        return Record(key=key, url=snapshot.url, content=snapshot.content, voice=snapshot.voice)
+        return Record(
+            key=key, url=snapshot.url, content=snapshot.content, voice=snapshot.voice, layout=snapshot.layout
+        )
     if not record_key.row.isdigit():
         raise PermanentInputError(f"Record {key} does not name a NocoDB row id.")
     mapping = nocodb.table(record_key.table)
-    row = nocodb.get_row(record_key.table, int(record_key.row))
-    return Record(
-        key=key,
-        url=str(row.get(mapping.url_column) or "").strip(),
-        content=str(row.get(mapping.content_column) or ""),
-        voice=mapping.voice,
-    )
+    return row_record(key, nocodb.get_row(record_key.table, int(record_key.row)), mapping)
 
 
 def snapshot(record: Record) -> RecordSnapshot:
     return RecordSnapshot(
-        key=record.key, url=record.url, content=record.content, version=record.version, voice=record.voice
+        key=record.key,
+        url=record.url,
+        content=record.content,
+        version=record.version,
+        voice=record.voice,
+        layout=record.layout,
     )
+
+
+class EarlierStageFailedError(TalkingHeadError):
+    """Another stage of this run failed already: this one has nothing to add (the row shows that failure)."""
 
 
 @contextmanager
 def stage_errors(context: dg.AssetExecutionContext) -> Iterator[None]:
-    """Fail a bad row at once with its message; retry what the world got wrong.
+    """Run one stage of one row: its status in the row, and its errors in Dagster and in the row.
 
-    A ``PermanentInputError`` becomes a ``Failure`` that Dagster will not retry, with the
-    message shown in the run and in the asset's failure. A ``TransientError`` asks Dagster
-    for a retry with a growing wait; after the last one it fails like any error.
+    Steps: 1. stop at once when another stage of this run failed already (a bad row costs no more
+    work, and the row keeps that first reason); 2. show the stage in the row's status column (best
+    effort; a row deleted meanwhile ends the run); 3. run the stage and sort its errors: a permanent
+    input error, a deployment error or an unexpected error fails at once, without retries; a
+    transient error goes to the job's retry policy (exponential backoff with jitter, bounded total,
+    see ``retry.py``).
     """
+    key = context.partition_key
     try:
+        # 1. The run already failed elsewhere.
+        earlier = _failed_stage(context)
+        if earlier:
+            raise EarlierStageFailedError(f"Not run: '{earlier}' failed earlier in this run.")
+        # 2. What the row shows.
+        _report_stage(context)
+        # 3. The stage.
         yield
-    except PermanentInputError as exc:
-        context.log.error(f"{context.partition_key}: {exc}")
+    except (dg.Failure, dg.RetryRequested):
+        raise
+    except TransientError as exc:
+        context.log.warning(f"{key}: {exc} (attempt {context.retry_number + 1}; the job's retry policy decides)")
+        raise
+    except Exception as exc:
+        ours = isinstance(exc, TalkingHeadError | MissingArtifactError)
+        message = str(exc) if ours else f"{type(exc).__name__}: {exc}"
+        log = context.log.info if isinstance(exc, EarlierStageFailedError) else context.log.error
+        log(f"{key}: {message}")
         raise dg.Failure(
-            description=str(exc),
-            metadata={"record": context.partition_key, "error": str(exc), "error_class": "permanent"},
+            description=message,
+            metadata={
+                "record": key,
+                "error": message,
+                "error_class": _error_class(exc),
+                "error_type": type(exc).__name__,
+            },
             allow_retries=False,
         ) from exc
-    except (TransientError, MissingArtifactError) as exc:
-        attempt = context.retry_number
-        context.log.warning(f"{context.partition_key}: {exc} (attempt {attempt + 1})")
-        if isinstance(exc, TransientError) and attempt < TRANSIENT_RETRIES:
-            raise dg.RetryRequested(max_retries=TRANSIENT_RETRIES, seconds_to_wait=5 * 2**attempt) from exc
+
+
+def _error_class(exc: Exception) -> str:
+    if isinstance(exc, DeploymentError):
+        return "deployment"
+    if isinstance(exc, PermanentInputError):
+        return "permanent"
+    return "skipped" if isinstance(exc, EarlierStageFailedError) else "unexpected"
+
+
+def _failed_stage(context: dg.AssetExecutionContext) -> str | None:
+    """The first stage of this run that failed, if any did."""
+    records = context.instance.get_records_for_run(
+        context.run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE, limit=1
+    ).records
+    return records[0].event_log_entry.step_key if records else None
+
+
+def _report_stage(context: dg.AssetExecutionContext) -> None:
+    """Write the stage's status into the row, when the table has a status column; never fails the stage.
+
+    A stage that does not take the NocoDB resource finds the run's client through the resource
+    (the job's failure hook needs NocoDB, so every run of the job has one).
+    """
+    status = STAGE_STATUS.get(context.asset_key.to_user_string())
+    record_key = RecordKey.parse(context.partition_key)
+    if status is None or record_key.is_local or not record_key.row.isdigit():
+        return
+    nocodb = getattr(context.resources, "nocodb", None) or NocoDBResource.for_run(context.run.run_id)
+    if nocodb is None or not nocodb.configured:
+        return
+    try:
+        nocodb.set_status(record_key.table, int(record_key.row), status)
+    except RowDeletedError:
         raise
+    except TalkingHeadError as exc:
+        context.log.warning(f"{context.partition_key}: could not show '{status}' in the row: {exc}")
 
 
 class Stopwatch:

@@ -5,6 +5,7 @@ import os
 import dagster as dg
 
 from talking_head_dagster.assets.composite import CompositeConfig
+from talking_head_dagster.media.style import CompositeStyle
 from talking_head_dagster.resources.artifact_store import ArtifactStore
 from talking_head_dagster.resources.avatar import AvatarRenderer
 from talking_head_dagster.resources.downloader import VideoDownloader
@@ -51,6 +52,8 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "downloader": VideoDownloader(
             max_bytes=settings.download.max_bytes,
             timeout_s=settings.download.timeout_s,
+            max_redirects=settings.download.max_redirects,
+            allowed_hosts=settings.download.allowed_hosts,
             cookies_file=str(settings.download.cookies_file) if settings.download.cookies_file else None,
             ffmpeg_binary=settings.composite.ffmpeg_binary,
         ),
@@ -59,6 +62,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             models_dir=str(settings.speech.models_dir),
             voices=settings.speech.voices,
             sentence_pause_s=settings.speech.sentence_pause_s,
+            max_script_chars=settings.speech.max_script_chars,
         ),
         "avatar": AvatarRenderer(
             backend=settings.avatar.backend,
@@ -74,7 +78,8 @@ def build_resources(settings: Settings) -> dict[str, object]:
             flashhead_min_free_gpu_gib=settings.avatar.flashhead.min_free_gpu_gib,
         ),
         "composite_format": CompositeConfig(
-            **settings.composite.model_dump(exclude={"ffmpeg_binary"}),
+            style=CompositeStyle(**settings.composite.model_dump(exclude={"ffmpeg_binary"})),
+            models_dir=str(settings.speech.models_dir),
         ),
         "publisher": Publisher(
             backend=settings.publish.backend,

@@ -1,5 +1,6 @@
 """Running FFmpeg: the one binary every media step uses."""
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -7,6 +8,11 @@ import dagster as dg
 
 from talking_head_dagster.media.binary import ffmpeg_binary
 from talking_head_dagster.media.probe import MediaInfo, ProbeError, probe
+
+# Lines FFmpeg prints after the real error, as every thread shuts down: they hide the cause.
+_FOLLOW_ON = re.compile(
+    r"Task finished with error|Terminating thread|Conversion failed|Nothing was written|Could not open"
+)
 
 
 class FFmpegError(Exception):
@@ -24,13 +30,20 @@ class FFmpegResource(dg.ConfigurableResource):
     def probe(self, path: Path) -> MediaInfo:
         return probe(path, self.exe)
 
-    def run(self, args: list[str]) -> None:
-        """Run ``ffmpeg args...`` and raise ``FFmpegError`` with its last log lines if it fails."""
-        command = [self.exe, "-hide_banner", "-nostdin", "-loglevel", "error", *args]
-        result = subprocess.run(command, capture_output=True, text=True, errors="replace", timeout=self.timeout_s)
+    def run(self, args: list[str], cwd: Path | None = None, log_level: str = "error") -> str:
+        """Run ``ffmpeg args...`` in ``cwd``; return its log (filters' reports need ``info``).
+
+        Raises ``FFmpegError`` with the log's last lines if it fails.
+        """
+        command = [self.exe, "-hide_banner", "-nostdin", "-nostats", "-loglevel", log_level, *args]
+        result = subprocess.run(
+            command, capture_output=True, text=True, errors="replace", timeout=self.timeout_s, cwd=cwd
+        )
         if result.returncode != 0:
-            tail = "\n".join(result.stderr.strip().splitlines()[-8:])
+            cause = [line for line in result.stderr.strip().splitlines() if not _FOLLOW_ON.search(line)]
+            tail = "\n".join(cause[-8:])
             raise FFmpegError(f"ffmpeg exited with {result.returncode}: {tail}")
+        return result.stderr
 
 
 __all__ = ["FFmpegError", "FFmpegResource", "MediaInfo", "ProbeError"]

@@ -1,0 +1,154 @@
+"""Subtitles from the speech's sentence timings: an ASS file to burn in and an SRT sidecar.
+
+Lines are wrapped here, with the real font's glyph widths, rather than by libass: libass only
+breaks at spaces, so Chinese or Japanese text would run off the frame. The text only ever
+reaches FFmpeg inside the subtitle file, escaped for ASS, never inside the filter graph.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from talking_head_dagster.media.fonts import Font
+from talking_head_dagster.speech.timing import SentenceTiming
+
+MAX_LINES = 2
+# Glyph widths from FreeType and libass's layout differ by a few percent; keep that much spare.
+WIDTH_SLACK = 0.94
+_WIDE = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"  # CJK, Hangul, full-width forms
+# A token is one wide character, a run of other non-space characters, or a run of spaces.
+_TOKEN = re.compile(rf"[{_WIDE}]|[^\s{_WIDE}]+|\s+")
+# Closing punctuation hangs on the line before rather than starting a new one.
+_NO_LINE_START = set("，。！？、；：,.!?;:」』）)】》〉”’…")
+
+
+@dataclass(frozen=True)
+class SubtitleStyle:
+    width: int
+    height: int
+    font: Font
+    font_px: int
+    margin_left: int
+    margin_right: int
+    margin_bottom: int
+
+
+@dataclass(frozen=True)
+class Caption:
+    start_s: float
+    end_s: float
+    lines: list[str]
+
+
+def clean_text(text: str) -> str:
+    """Printable text on one line: control characters and line breaks become plain spaces."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def wrap(text: str, font: Font, font_px: int, max_width: int) -> list[str]:
+    """Greedy line breaking at spaces, or between any two CJK characters, measured with the font."""
+    lines: list[str] = []
+    current = ""
+    for token in _TOKEN.findall(clean_text(text)):
+        candidate = current + token
+        hangs = token[0] in _NO_LINE_START
+        if not current or hangs or font.text_width(candidate, font_px) <= max_width * WIDTH_SLACK:
+            current = candidate
+            continue
+        lines.append(current.rstrip())
+        current = token.lstrip()
+    if current.strip():
+        lines.append(current.strip())
+    return lines
+
+
+def captions(sentences: list[SentenceTiming], style: SubtitleStyle) -> list[Caption]:
+    """One caption per sentence, split into parts of at most two lines timed by their share of characters."""
+    max_width = style.width - style.margin_left - style.margin_right
+    result: list[Caption] = []
+    for sentence in sentences:
+        lines = wrap(sentence.text, style.font, style.font_px, max_width)
+        if not lines:
+            continue
+        groups = [lines[i : i + MAX_LINES] for i in range(0, len(lines), MAX_LINES)]
+        total = sum(len("".join(group)) for group in groups)
+        start = sentence.start_s
+        span = sentence.end_s - sentence.start_s
+        for group in groups:
+            end = start + span * len("".join(group)) / total
+            result.append(Caption(start_s=start, end_s=end, lines=group))
+            start = end
+    return result
+
+
+def escape_ass(text: str) -> str:
+    """Text libass shows as written: no override blocks, no ``\\N`` line breaks, no hard spaces."""
+    text = text.replace("\\", "\\\u2060")  # a backslash followed by a word joiner starts no escape
+    return text.replace("{", "\\{").replace("}", "\\}")
+
+
+def ass_document(items: list[Caption], style: SubtitleStyle) -> str:
+    """An ASS script sized to the video, white bold text with a black outline, bottom-centred."""
+    outline = max(2, round(style.font_px * 0.08))
+    shadow = max(1, round(style.font_px * 0.03))
+    header = [
+        "[Script Info]",
+        "ScriptType: v4.00+",
+        f"PlayResX: {style.width}",
+        f"PlayResY: {style.height}",
+        "WrapStyle: 2",
+        "ScaledBorderAndShadow: yes",
+        "YCbCr Matrix: TV.709",
+        "",
+        "[V4+ Styles]",
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, "
+        "Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, "
+        "Alignment, MarginL, MarginR, MarginV, Encoding",
+        f"Style: Caption,{style.font.family},{style.font_px},&H00FFFFFF,&H00FFFFFF,&H00101010,&H80000000,"
+        f"-1,0,0,0,100,100,0,0,1,{outline},{shadow},2,{style.margin_left},{style.margin_right},"
+        f"{style.margin_bottom},1",
+        "",
+        "[Events]",
+        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+    ]
+    events = [
+        f"Dialogue: 0,{_ass_time(c.start_s)},{_ass_time(c.end_s)},Caption,,0,0,0,,"
+        + "\\N".join(escape_ass(line) for line in c.lines)
+        for c in items
+    ]
+    return "\n".join(header + events) + "\n"
+
+
+def srt_document(sentences: list[SentenceTiming]) -> str:
+    """One cue per sentence, at exactly the sentence's timing."""
+    cues = []
+    for number, sentence in enumerate((s for s in sentences if clean_text(s.text)), start=1):
+        cues.append(
+            f"{number}\n{_srt_time(sentence.start_s)} --> {_srt_time(sentence.end_s)}\n{clean_text(sentence.text)}\n"
+        )
+    return "\n".join(cues)
+
+
+def write_subtitles(sentences: list[SentenceTiming], style: SubtitleStyle, ass_path: Path, srt_path: Path) -> int:
+    """Write both files; returns how many captions the burned-in track has."""
+    items = captions(sentences, style)
+    ass_path.write_text(ass_document(items, style), encoding="utf-8")
+    srt_path.write_text(srt_document(sentences), encoding="utf-8")
+    return len(items)
+
+
+def _ass_time(seconds: float) -> str:
+    centis = max(0, round(seconds * 100))
+    hours, rest = divmod(centis, 360_000)
+    minutes, rest = divmod(rest, 6000)
+    return f"{hours}:{minutes:02d}:{rest // 100:02d}.{rest % 100:02d}"
+
+
+def _srt_time(seconds: float) -> str:
+    millis = max(0, round(seconds * 1000))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d},{rest % 1000:03d}"
