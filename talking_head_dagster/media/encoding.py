@@ -7,6 +7,7 @@ computed from the cap, the duration and the audio's bitrate, with a margin for t
 Easy content stays far under the cap at full quality; only hard content meets the ceiling.
 """
 
+import math
 import subprocess
 from dataclasses import dataclass
 from functools import cache
@@ -38,10 +39,19 @@ def video_ceiling_kbps(max_bytes: int, duration_s: float, audio_kbps: int, min_v
     budget_kbit = max_bytes * 8 / 1000 * CONTAINER_MARGIN - audio_kbps * duration_s
     ceiling = int(budget_kbit / (duration_s + VBV_BUFFER_S))
     if ceiling < min_video_kbps:
-        longest = max_bytes * 8 / 1000 * CONTAINER_MARGIN / (min_video_kbps + audio_kbps) - VBV_BUFFER_S
+        # Rounded down: a length rounded up may not fit any more.
+        longest = math.floor(max_bytes * 8 / 1000 * CONTAINER_MARGIN / (min_video_kbps + audio_kbps) - VBV_BUFFER_S)
+        cap = f"{max_bytes / 2**20:.2f}".rstrip("0").rstrip(".")  # 30, 1.5 or 0.29 (MiB)
+        problem = (
+            f"A {duration_s:.0f} s video cannot fit in {cap} MiB at the minimum quality ({min_video_kbps} kb/s video)"
+        )
+        if longest < 1:
+            raise PermanentInputError(
+                f"{problem}, nor would even 1 s of speech; raise TALKING_HEAD_COMPOSITE__MAX_BYTES or lower "
+                "TALKING_HEAD_COMPOSITE__MIN_VIDEO_KBPS."
+            )
         raise PermanentInputError(
-            f"A {duration_s:.0f} s video cannot fit in {max_bytes / 2**20:.0f} MiB at the minimum quality "
-            f"({min_video_kbps} kb/s video); shorten the script to under about {longest:.0f} s of speech, or raise "
+            f"{problem}; shorten the script to under about {longest} s of speech, or raise "
             "TALKING_HEAD_COMPOSITE__MAX_BYTES."
         )
     return ceiling

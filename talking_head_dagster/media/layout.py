@@ -75,8 +75,8 @@ def frame_layout(style: CompositeStyle) -> FrameLayout:
             subtitle_bottom=min(lowest_subtitle, avatar.bottom + round(height * 0.1)),
         )
     # Picture-in-picture in a corner, kept clear of the bottom UI band on vertical frames.
-    side = _even(short * style.avatar_size)
     margin = _even(short * style.avatar_margin)
+    side = _even(min(short * style.avatar_size, short - 2 * margin))  # a large avatar still fits with its margins
     ui_band = _even(height * BOTTOM_UI_BAND) if height > width else 0
     left = style.avatar_corner.endswith("left")
     top = style.avatar_corner.startswith("top")

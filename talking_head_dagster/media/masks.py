@@ -16,8 +16,9 @@ def shape_alpha(width: int, height: int, shape: str, feather_px: float = 1.5) ->
     """0..255 alpha of ``shape`` ("circle", "rounded", "soft") filling a ``width`` x ``height`` box."""
     big = np.zeros((height * SUPERSAMPLE, width * SUPERSAMPLE), np.uint8)
     if shape == "circle":
-        center = (big.shape[1] // 2, big.shape[0] // 2)
-        cv2.ellipse(big, center, (center[0] - 1, center[1] - 1), 0, 0, 360, 255, -1, cv2.LINE_AA)
+        # In half pixels (shift=1): centred between the middle pixels, touching all four edges.
+        half_size = (big.shape[1] - 1, big.shape[0] - 1)
+        cv2.ellipse(big, half_size, half_size, 0, 0, 360, 255, -1, cv2.LINE_AA, 1)
     elif shape == "rounded":
         radius = int(min(big.shape) * 0.12)
         _rounded_rect(big, 0, 0, big.shape[1] - 1, big.shape[0] - 1, radius, 255)

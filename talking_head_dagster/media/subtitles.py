@@ -8,6 +8,7 @@ reaches FFmpeg inside the subtitle file, escaped for ASS, never inside the filte
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from talking_head_dagster.media.fonts import Font
@@ -54,15 +55,29 @@ def wrap(text: str, font: Font, font_px: int, max_width: int) -> list[str]:
     current = ""
     for token in _TOKEN.findall(clean_text(text)):
         candidate = current + token
-        hangs = token[0] in _NO_LINE_START
-        if not current or hangs or font.text_width(candidate, font_px) <= max_width * WIDTH_SLACK:
+        if not current or font.text_width(candidate, font_px) <= max_width * WIDTH_SLACK:
             current = candidate
+            continue
+        if token[0] in _NO_LINE_START:
+            # The punctuation may not start the next line: the word or character before it goes along.
+            head, current = _split_before_closing(candidate)
+            if head:
+                lines.append(head)
             continue
         lines.append(current.rstrip())
         current = token.lstrip()
     if current.strip():
         lines.append(current.strip())
     return lines
+
+
+def _split_before_closing(text: str) -> tuple[str, str]:
+    """``text`` cut before its last token that may start a line (``""`` first when there is none)."""
+    tokens = _TOKEN.findall(text)
+    cut = len(tokens) - 1
+    while cut > 0 and (tokens[cut].isspace() or tokens[cut][0] in _NO_LINE_START):
+        cut -= 1
+    return "".join(tokens[:cut]).rstrip(), "".join(tokens[cut:])
 
 
 def captions(sentences: list[SentenceTiming], style: SubtitleStyle) -> list[Caption]:
@@ -141,14 +156,23 @@ def write_subtitles(sentences: list[SentenceTiming], style: SubtitleStyle, ass_p
 
 
 def _ass_time(seconds: float) -> str:
-    centis = max(0, round(seconds * 100))
+    centis = _whole_units(seconds, 100)
     hours, rest = divmod(centis, 360_000)
     minutes, rest = divmod(rest, 6000)
     return f"{hours}:{minutes:02d}:{rest // 100:02d}.{rest % 100:02d}"
 
 
 def _srt_time(seconds: float) -> str:
-    millis = max(0, round(seconds * 1000))
+    millis = _whole_units(seconds, 1000)
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d},{rest % 1000:03d}"
+
+
+def _whole_units(seconds: float, per_second: int) -> int:
+    """``seconds`` in whole units, rounded half up from the decimal it is written as (3661.2345 s: 3661235 ms).
+
+    ``round(seconds * 1000)`` would round half to even, on a product that has already been rounded in binary.
+    """
+    units = (Decimal(repr(seconds)) * per_second).quantize(Decimal(1), ROUND_HALF_UP)
+    return max(0, int(units))
