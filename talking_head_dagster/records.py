@@ -70,5 +70,5 @@ def row_record(key: str, row: dict[str, Any], mapping: ColumnMapping) -> Record:
         url=str(row.get(mapping.url_column) or "").strip(),
         content=str(row.get(mapping.content_column) or ""),
         voice=mapping.voice,
-        layout=row_layout or None,
+        layout=row_layout or mapping.layout or None,
     )

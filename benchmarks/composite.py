@@ -1,0 +1,397 @@
+"""The composite against its floor, the original system's recipe, and MoviePy, in one run.
+
+For a speech of ``--seconds`` (60 by default, a real Piper voice) and a 1080x1920 output, times:
+1. ours: the ``composite`` asset as the pipeline runs it (9:16 picture-in-picture, round mask and
+   border, crossfaded background loop, ducked source audio, two loudness passes, subtitles, size cap,
+   thumbnail);
+2. the floor: a bare libx264 encode of the same number of 1080x1920 test frames, same preset and CRF,
+   no decoding and no filters;
+3. the original recipe: the background time-stretched to the speech (up to 4x), a 92x92 square avatar
+   in a corner, the background's audio dropped, encoded with libx264's defaults, then re-encoded at a
+   lower bitrate while the file is over the 30 MiB cap (at most seven encodes);
+4. MoviePy 2.2.1 (what MoneyPrinterTurbo composes with): the same layout as ours (background looped,
+   covered and cropped, round avatar, speech as audio; no subtitles or ducking), same codec and preset.
+Inputs are made first and not timed: the speech, a 512x512 avatar clip of the same length, and a
+12 s 720x1280 30 fps source clip with a tone. Wall and CPU seconds (of this process and its children)
+are reported, with ours as ratios to each. It also renders a short sample of each layout and saves
+their thumbnails, to look at.
+
+    .venv/bin/python benchmarks/composite.py [--seconds 60] [--out benchmarks/out/composite] [--skip-moviepy]
+"""
+
+import argparse
+import json
+import math
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+
+PARAGRAPH = (
+    "Good morning, and thank you for watching. Today we look at three simple habits that make a big "
+    "difference at work. First, plan your day the evening before, so the morning starts with a clear goal. "
+    "Second, turn off notifications for one focused hour, and protect that hour like a meeting. "
+    "Third, take a short walk after lunch: ten minutes of light movement helps you think more clearly. "
+)
+CAP = 30 * 1024 * 1024
+KEY = "local-benchmark"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/composite"))
+    parser.add_argument("--skip-moviepy", action="store_true")
+    args = parser.parse_args()
+    out = args.out.resolve()
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+
+    from talking_head_dagster.media.binary import ffmpeg_binary
+    from talking_head_dagster.media.style import CompositeStyle
+
+    ffmpeg = ffmpeg_binary()
+    inputs = make_inputs(out / "inputs", ffmpeg, args.seconds)
+    duration = inputs["duration"]
+    frames = math.ceil(duration * 25)
+    print(f"speech {duration:.2f} s, {frames} frames, load average {os.getloadavg()[0]:.1f}", flush=True)
+
+    results: dict[str, dict[str, float]] = {}
+    style = CompositeStyle()
+    results["ours"] = timed(lambda: run_ours(out / "ours", inputs, style))
+    results["floor"] = timed(lambda: run_floor(out / "floor.mp4", ffmpeg, frames, style))
+    results["original"] = timed(lambda: run_original(out / "original", ffmpeg, inputs))
+    if not args.skip_moviepy:
+        results["moviepy"] = timed(lambda: run_moviepy(out / "moviepy.mp4", inputs, style))
+    results["ours (again)"] = timed(lambda: run_ours(out / "ours2", inputs, style))
+
+    ours = min(results["ours"]["wall_s"], results["ours (again)"]["wall_s"])
+    report = {"speech_s": round(duration, 2), "load_average_start": os.getloadavg()[0], "runs": results}
+    report["ratios"] = {
+        f"ours / {name}": round(ours / result["wall_s"], 3)
+        for name, result in results.items()
+        if not name.startswith("ours")
+    }
+    sizes = {"ours": (out / "ours" / KEY / "composite" / "composite.mp4").stat().st_size}
+    sizes["original"] = max(p.stat().st_size for p in (out / "original").glob("encode-*.mp4"))
+    report["bytes"] = sizes
+    print(json.dumps(report, indent=2))
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    layout_thumbnails(out / "layouts", inputs)
+    return 0
+
+
+def timed(work) -> dict[str, float]:
+    """Wall and CPU seconds (this process and its children) of ``work()``, plus what it returns."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    extra = work() or {}
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
+    cpu = sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before, strict=True))
+    result = {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), **extra}
+    print(f"  {result}", flush=True)
+    return result
+
+
+def make_inputs(folder: Path, ffmpeg: str, seconds: float) -> dict:
+    """Speech of at least ``seconds`` (the paragraph repeated), an avatar clip, a source clip with a tone."""
+    from talking_head_dagster.resources.speech import PiperSpeech
+
+    folder.mkdir(parents=True)
+    text = PARAGRAPH * max(1, math.ceil(seconds / 22))
+    result = PiperSpeech().synthesize(text, folder / "speech.wav")
+    sentences = [s for s in result.sentences if s.end_s <= seconds + 0.01] or result.sentences
+    duration = min(result.duration_s, max(s.end_s for s in sentences))
+    with wave.open(str(folder / "speech.wav")) as wf:
+        rate, data = wf.getframerate(), np.frombuffer(wf.readframes(wf.getnframes()), "<i2")
+    with wave.open(str(folder / "speech.wav"), "wb") as wf:
+        wf.setnchannels(1)
+        wf.setsampwidth(2)
+        wf.setframerate(rate)
+        wf.writeframes(data[: round(duration * rate)].tobytes())
+    ff = [ffmpeg, "-v", "error", "-y"]
+    subprocess.run(
+        [
+            *ff,
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc=size=512x512:rate=25:duration={duration + 0.1:.2f}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            str(folder / "avatar.mp4"),
+        ],
+        check=True,
+    )
+    subprocess.run(
+        [
+            *ff,
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=720x1280:rate=30:duration=12",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=330:duration=12",
+            "-c:a",
+            "aac",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            str(folder / "source.mp4"),
+        ],
+        check=True,
+    )
+    return {
+        "speech": folder / "speech.wav",
+        "rate": rate,
+        "duration": duration,
+        "sentences": sentences,
+        "avatar": folder / "avatar.mp4",
+        "source": folder / "source.mp4",
+        "source_s": 12.0,
+    }
+
+
+def run_ours(folder: Path, inputs: dict, style) -> dict:
+    """The composite asset, materialised alone on prepared upstream artifacts."""
+    import dagster as dg
+
+    from talking_head_dagster.assets.composite import CompositeConfig, composite
+    from talking_head_dagster.manifests import AvatarManifest, RecordSnapshot, SourceVideoManifest
+    from talking_head_dagster.resources.artifact_store import ArtifactStore
+    from talking_head_dagster.resources.ffmpeg import FFmpegResource
+    from talking_head_dagster.speech.timing import SpeechManifest
+
+    store = ArtifactStore(backend="local", local_dir=str(folder))
+    duration = inputs["duration"]
+    record = RecordSnapshot(key=KEY, url="https://example.com/v.mp4", content=PARAGRAPH, version="bench")
+    manifests = {
+        "source_video": (
+            inputs["source"],
+            SourceVideoManifest(
+                record=record,
+                file="source.mp4",
+                bytes=inputs["source"].stat().st_size,
+                duration_s=inputs["source_s"],
+                width=720,
+                height=1280,
+                fps=30,
+                video_codec="h264",
+                has_audio=True,
+                download_seconds=0,
+            ),
+        ),
+        "tts_audio": (
+            inputs["speech"],
+            SpeechManifest(
+                wav_file="speech.wav",
+                text=PARAGRAPH,
+                language="en",
+                voice="en_US-joe-medium",
+                sample_rate=inputs["rate"],
+                duration_s=duration,
+                sentences=inputs["sentences"],
+                synthesis_seconds=0,
+            ),
+        ),
+        "avatar_video": (
+            inputs["avatar"],
+            AvatarManifest(
+                file="avatar.mp4",
+                backend="test pattern",
+                portrait="none",
+                frames=math.ceil(duration * 25),
+                fps=25,
+                width=512,
+                height=512,
+                duration_s=duration,
+                render_seconds=0,
+            ),
+        ),
+    }
+    for asset, (path, manifest) in manifests.items():
+        staging = store.staging_dir(KEY, asset)
+        shutil.copyfile(path, staging / path.name)
+        store.commit(KEY, asset, staging, manifest)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("records", [KEY])
+        result = dg.materialize(
+            [composite],
+            partition_key=KEY,
+            instance=instance,
+            resources={
+                "artifacts": store,
+                "ffmpeg": FFmpegResource(),
+                "composite_format": CompositeConfig(style=style),
+            },
+        )
+        metadata = result.asset_materializations_for_node("composite")[0].metadata
+    return {"loudness_lufs": metadata["loudness_lufs"].value, "bytes": metadata["bytes"].value}
+
+
+def run_floor(path: Path, ffmpeg: str, frames: int, style) -> None:
+    pattern = "testsrc2=size=1080x1920:rate=25,format=yuv420p"
+    subprocess.run(
+        [
+            ffmpeg,
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            pattern,
+            "-frames:v",
+            str(frames),
+            "-c:v",
+            "libx264",
+            "-preset",
+            style.encoder_preset,
+            "-crf",
+            str(style.crf),
+            str(path),
+        ],
+        check=True,
+    )
+
+
+def run_original(folder: Path, ffmpeg: str, inputs: dict) -> dict:
+    """The original system's recipe, as its issue describes it, with libx264's default preset and CRF."""
+    folder.mkdir()
+    duration = inputs["duration"]
+    stretch = min(4.0, duration / inputs["source_s"])
+    graph = (
+        f"[0:v]setpts={stretch:.4f}*PTS,scale=1080:1920,setsar=1[bg];"
+        "[1:v]scale=92:92[av];[bg][av]overlay=x=W-w-20:y=H-h-20:eof_action=repeat[v]"
+    )
+    first = folder / "encode-1.mp4"
+    subprocess.run(
+        [
+            ffmpeg,
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(inputs["source"]),
+            "-i",
+            str(inputs["avatar"]),
+            "-i",
+            str(inputs["speech"]),
+            "-filter_complex",
+            graph,
+            "-map",
+            "[v]",
+            "-map",
+            "2:a",
+            "-c:v",
+            "libx264",
+            "-c:a",
+            "aac",
+            "-t",
+            f"{duration:.3f}",
+            str(first),
+        ],
+        check=True,
+    )
+    encodes, current = 1, first
+    while current.stat().st_size > CAP and encodes < 7:
+        encodes += 1
+        kbps = int(CAP * 8 / 1000 / duration * 0.8 ** (encodes - 1))
+        following = folder / f"encode-{encodes}.mp4"
+        subprocess.run(
+            [
+                ffmpeg,
+                "-v",
+                "error",
+                "-y",
+                "-i",
+                str(current),
+                "-c:v",
+                "libx264",
+                "-b:v",
+                f"{kbps}k",
+                "-c:a",
+                "copy",
+                str(following),
+            ],
+            check=True,
+        )
+        current = following
+    return {"encodes": encodes}
+
+
+def run_moviepy(path: Path, inputs: dict, style) -> None:
+    """Our default layout made with MoviePy's compositing."""
+    from moviepy import AudioFileClip, CompositeVideoClip, ImageClip, VideoFileClip, vfx
+
+    from talking_head_dagster.media.layout import frame_layout
+    from talking_head_dagster.media.masks import shape_alpha
+
+    layout = frame_layout(style)
+    duration = inputs["duration"]
+    box = layout.avatar
+    background = VideoFileClip(str(inputs["source"]), audio=False).with_effects([vfx.Loop(duration=duration)])
+    background = background.resized(height=layout.height).cropped(
+        x_center=background.w * layout.height / background.h / 2, width=layout.width, height=layout.height
+    )
+    mask = ImageClip(shape_alpha(box.width, box.height, "circle") / 255.0, is_mask=True).with_duration(duration)
+    avatar = (
+        VideoFileClip(str(inputs["avatar"]), audio=False)
+        .resized((box.width, box.height))
+        .with_mask(mask)
+        .with_position((box.x, box.y))
+    )
+    video = CompositeVideoClip([background, avatar], size=(layout.width, layout.height)).with_duration(duration)
+    video = video.with_audio(AudioFileClip(str(inputs["speech"])))
+    video.write_videofile(
+        str(path),
+        fps=style.fps,
+        codec="libx264",
+        preset=style.encoder_preset,
+        audio_codec="aac",
+        threads=2,
+        ffmpeg_params=["-crf", str(style.crf), "-pix_fmt", "yuv420p"],
+        logger=None,
+    )
+
+
+def layout_thumbnails(folder: Path, inputs: dict) -> None:
+    """A 6 s sample of each layout, for its thumbnail (not timed)."""
+    from talking_head_dagster.media.style import CompositeStyle
+
+    short = dict(inputs, sentences=[s for s in inputs["sentences"] if s.end_s <= 6.0])
+    short["duration"] = max(s.end_s for s in short["sentences"])
+    samples = {
+        "pip-circle-9x16": CompositeStyle(),
+        "pip-rounded-16x9": CompositeStyle(aspect="16:9", avatar_shape="rounded", avatar_size=0.5),
+        "pip-top-left-1x1-blur": CompositeStyle(aspect="1:1", avatar_corner="top-left", background_fit="blur"),
+        "split-9x16": CompositeStyle(layout="split"),
+        "full-9x16-blur": CompositeStyle(layout="full", background_fit="blur"),
+    }
+    for name, style in samples.items():
+        run_ours(folder / name, short, style)
+        thumbnail = folder / name / KEY / "composite" / "thumbnail.png"
+        shutil.copyfile(thumbnail, folder / f"{name}.png")
+        print(f"thumbnail {folder / f'{name}.png'}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
