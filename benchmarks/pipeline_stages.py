@@ -52,6 +52,7 @@ def main() -> int:
     settings = Settings()
     started = time.perf_counter()
     with serve_directory(work / "media") as base_url:
+        settings.download.allowed_hosts = [base_url.split("://")[1]]  # the benchmark's own loopback server
         outcome = render_one(url=f"{base_url}/background.mp4", text=SCRIPT_30S, settings=settings)
     total = time.perf_counter() - started
 

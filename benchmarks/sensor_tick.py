@@ -67,8 +67,10 @@ def main() -> int:
 
     ticks, scans, requested = [], [], 0
     for _ in range(args.repeat):
-        with dg.instance_for_test(temp_dir=tempfile.mkdtemp()) as instance:
-            context = dg.build_sensor_context(instance=instance, definitions=defs, resources=defs.resources)
+        with (
+            dg.instance_for_test(temp_dir=tempfile.mkdtemp()) as instance,
+            dg.build_sensor_context(instance=instance, definitions=defs, resources=defs.resources) as context,
+        ):
             t0 = time.perf_counter()
             result = sensor(context)
             ticks.append(time.perf_counter() - t0)

@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="render the embedded demo and print the MP4's path last")
     demo.add_argument("--text", help="script to speak instead of the demo's")
 
+    commands.add_parser("setup", help="create the status and error columns the NocoDB tables are configured with")
+
     commands.add_parser("doctor", help="report what this machine can render with (FFmpeg, voices, GPU, weights)")
 
     for sub in (render, demo):
@@ -46,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         report = build_report()
         print(report.render())
         return 0 if report.lite_path_works else 1
+    if args.command == "setup":
+        return _setup()
     log_level = "DEBUG" if args.verbose else "WARNING"
     _ensure_dagster_home()
     from talking_head_dagster.render import RenderFailed, render_one
@@ -54,12 +58,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from talking_head_dagster.demo import DEMO_SCRIPT, make_background, serve_directory
             from talking_head_dagster.media.binary import ffmpeg_binary
+            from talking_head_dagster.settings import Settings
 
             folder = Path(".artifacts/demo").resolve()
             make_background(folder / "background.mp4", ffmpeg_binary())
             with serve_directory(folder) as base_url:
+                settings = Settings()
+                # The demo's own loopback server, and nothing else on this machine.
+                settings.download.allowed_hosts = [*settings.download.allowed_hosts, base_url.split("://")[1]]
                 result = render_one(
-                    url=f"{base_url}/background.mp4", text=args.text or DEMO_SCRIPT, log_level=log_level
+                    url=f"{base_url}/background.mp4",
+                    text=args.text or DEMO_SCRIPT,
+                    log_level=log_level,
+                    settings=settings,
                 )
         elif args.table and args.row is not None:
             result = render_one(table=args.table, row=args.row, force=args.force, log_level=log_level)
@@ -73,6 +84,30 @@ def main(argv: list[str] | None = None) -> int:
     print(f"url: {result.url}", file=sys.stderr)
     print(result.location)
     return 0
+
+
+def _setup() -> int:
+    """Create the missing status and error columns of every configured NocoDB table; 1 if one lacks data columns."""
+    import dagster as dg
+
+    from talking_head_dagster.errors import TalkingHeadError
+    from talking_head_dagster.resources.factory import build_resources
+    from talking_head_dagster.settings import Settings, export_docker_secrets
+    from talking_head_dagster.table_setup import describe, set_up_tables
+
+    export_docker_secrets()
+    with dg.build_resources({"nocodb": build_resources(Settings())["nocodb"]}) as resources:
+        if not resources.nocodb.configured or not resources.nocodb.tables:
+            print("error: no NocoDB table is configured (TALKING_HEAD_NOCODB__URL, __TABLES)", file=sys.stderr)
+            return 1
+        try:
+            reports = set_up_tables(resources.nocodb)
+        except TalkingHeadError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    for report in reports:
+        print(describe(report))
+    return 0 if all(report.ok for report in reports) else 1
 
 
 if __name__ == "__main__":

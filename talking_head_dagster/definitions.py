@@ -3,7 +3,7 @@
 import dagster as dg
 
 from talking_head_dagster.assets import RECORD_ASSETS
-from talking_head_dagster.jobs import render_record_job
+from talking_head_dagster.jobs import build_render_record_job
 from talking_head_dagster.resources.factory import build_resources
 from talking_head_dagster.sensors.nocodb_rows import build_nocodb_rows_sensor
 from talking_head_dagster.settings import Settings, export_docker_secrets
@@ -12,11 +12,13 @@ from talking_head_dagster.settings import Settings, export_docker_secrets
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     export_docker_secrets()
     settings = settings or Settings()
+    render_record_job = build_render_record_job(settings.retry)
     return dg.Definitions(
         assets=RECORD_ASSETS,
         jobs=[render_record_job],
         sensors=[
             build_nocodb_rows_sensor(
+                render_record_job,
                 minimum_interval_seconds=settings.sensor_interval_s,
                 max_runs_per_tick=settings.nocodb.max_runs_per_tick,
             )

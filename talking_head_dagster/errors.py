@@ -28,3 +28,76 @@ class DeploymentError(TalkingHeadError):
     Not a ``PermanentInputError``: nothing about the row is wrong, and the same row renders once the
     operator has fixed the machine (then re-run it). Not a ``TransientError``: waiting does not help.
     """
+
+
+# The kinds of permanent input errors: each fails the row at once, with its message in the row.
+
+
+class InvalidURLError(PermanentInputError):
+    """The source URL is not an http(s) link to a host."""
+
+
+class ForbiddenHostError(PermanentInputError):
+    """The source URL (or a redirect) leads to an address the downloader must not reach (SSRF)."""
+
+
+class TooManyRedirectsError(PermanentInputError):
+    """The source URL redirects more often than the configured limit."""
+
+
+class SourceNotFoundError(PermanentInputError):
+    """The source URL's host does not exist, or the server answers 'not found'."""
+
+
+class UnsupportedSourceError(PermanentInputError):
+    """There is no video at the source URL (a page without one, a site yt-dlp does not know, not a video)."""
+
+
+class SourceTooLargeError(PermanentInputError):
+    """The source video is over the byte limit, or downloading it takes longer than the time limit."""
+
+
+class EmptyScriptError(PermanentInputError):
+    """The script has nothing to speak."""
+
+
+class ScriptTooLongError(PermanentInputError):
+    """The script is longer than the configured limit."""
+
+
+class NoVoiceError(PermanentInputError):
+    """No installed voice speaks the script's language, or the requested voice is not installed."""
+
+
+class RowDeletedError(PermanentInputError):
+    """The NocoDB row was deleted while it was being rendered."""
+
+
+# The kinds of transient errors: each is retried with backoff, within a bounded total wait.
+
+
+class SourceUnavailableError(TransientError):
+    """The source site timed out, refused the connection or answered 5xx/429."""
+
+
+class NocoDBUnavailableError(TransientError):
+    """NocoDB timed out, refused the connection or answered 5xx/429."""
+
+
+class NocoDBGarbageError(NocoDBUnavailableError):
+    """NocoDB answered something that is not the JSON its API documents (a proxy page, a truncated body)."""
+
+
+class StorageUnavailableError(TransientError):
+    """The S3 server timed out, refused the connection, answered 5xx or throttled us."""
+
+
+# The kinds of deployment errors: the operator fixes the setup, retrying before that cannot help.
+
+
+class NocoDBConfigError(DeploymentError):
+    """NocoDB rejected our token, or does not know the table or a configured column."""
+
+
+class StorageConfigError(DeploymentError):
+    """The S3 server rejected our credentials, or the bucket does not exist."""

@@ -8,10 +8,11 @@ from rich.console import Console
 
 from talking_head_dagster.assets import RECORD_ASSETS
 from talking_head_dagster.assets.stage import RECORD_ASSET, snapshot
+from talking_head_dagster.definitions import build_definitions
+from talking_head_dagster.jobs import RENDER_RECORD_JOB
 from talking_head_dagster.manifests import PublicationManifest
 from talking_head_dagster.partitions import LOCAL_TABLE, RecordKey, records
 from talking_head_dagster.records import Record, record_version
-from talking_head_dagster.resources.factory import build_resources
 from talking_head_dagster.settings import Settings
 
 
@@ -43,14 +44,16 @@ def render_one(
     """Materialise the six assets for one record, stage by stage, showing progress.
 
     Steps: 1. resolve the partition key (a NocoDB row, or a one-off record saved to the
-    artifact store); 2. register the partition; 3. materialise each stage in order, skipping
-    stages already done unless forced; 4. read the published URL.
+    artifact store); 2. register the partition; 3. materialise each stage in order with the
+    deployment's job (its retry policy, and the row's status and failure reason written back),
+    skipping stages already done unless forced; 4. read the published URL.
     """
     settings = settings or Settings()
-    resources = build_resources(settings)
+    definitions = build_definitions(settings)
+    job = definitions.resolve_job_def(RENDER_RECORD_JOB)
     instance = instance or dg.DagsterInstance.get()
     console = console or Console(stderr=True)
-    artifacts = resources["artifacts"]
+    artifacts = definitions.resources["artifacts"]
 
     # 1. The record.
     if table is not None and row is not None:
@@ -79,12 +82,10 @@ def render_one(
             continue
         started = time.perf_counter()
         with console.status(f"  {label} ..."):
-            result = dg.materialize(
-                RECORD_ASSETS,
-                selection=[asset],
+            result = job.execute_in_process(
+                asset_selection=[asset.key],
                 partition_key=key,
                 instance=instance,
-                resources=resources,
                 raise_on_error=False,
                 tags={"talking_head/cli": "render"},
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},

@@ -8,8 +8,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from talking_head_dagster.demo import serve_directory
 from talking_head_dagster.media.binary import ffmpeg_binary
+from tests.support.hostile_server import host_port, serve_hostile
 
 # Keep the developer's environment out of the tests.
 for _name in list(os.environ):
@@ -49,6 +49,7 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory, ffmpeg_exe: str) -> Path
     make_clip(folder / "clip.mp4", ffmpeg_exe)
     make_clip(folder / "silent.mp4", ffmpeg_exe, audio=False)
     make_clip(folder / "big.mp4", ffmpeg_exe, seconds=6.0, size="1080x1920")
+    make_clip(folder / "short.mp4", ffmpeg_exe, seconds=0.2)
     (folder / "page.html").write_text("<html><body><h1>No video here</h1><p>Just text.</p></body></html>")
     (folder / "notvideo.mp4").write_bytes(os.urandom(200_000))
     return folder
@@ -56,8 +57,15 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory, ffmpeg_exe: str) -> Path
 
 @pytest.fixture(scope="session")
 def media_server(media_dir: Path) -> Iterator[str]:
-    with serve_directory(media_dir) as base_url:
+    """The media files on 127.0.0.1, plus redirects and pages (tests/support/hostile_server.py)."""
+    with serve_hostile(media_dir) as base_url:
         yield base_url
+
+
+@pytest.fixture(scope="session")
+def media_host(media_server: str) -> str:
+    """``127.0.0.1:<port>`` of the media server: what test deployments allowlist, and nothing more."""
+    return host_port(media_server)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The CLI as a user runs it: a one-off render in-process, and a clear error for a bad one."""
 
+import json
 import os
 import subprocess
 import sys
@@ -12,13 +13,17 @@ from talking_head_dagster.media.probe import count_video_frames, probe
 CLI = str(Path(sys.executable).parent / "talking-head")
 
 
-def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+def run_cli(args: list[str], cwd: Path, allowed_hosts: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env["TALKING_HEAD_DOWNLOAD__ALLOWED_HOSTS"] = json.dumps(list(allowed_hosts))
     return subprocess.run([CLI, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
-def test_render_one_off_prints_a_playable_mp4_last(tmp_path: Path, media_server: str, ffmpeg_exe: str) -> None:
-    result = run_cli(["render", "--url", f"{media_server}/clip.mp4", "--text", "A quick one-off video."], tmp_path)
+def test_render_one_off_prints_a_playable_mp4_last(
+    tmp_path: Path, media_server: str, media_host: str, ffmpeg_exe: str
+) -> None:
+    args = ["render", "--url", f"{media_server}/clip.mp4", "--text", "A quick one-off video."]
+    result = run_cli(args, tmp_path, allowed_hosts=(media_host,))
     assert result.returncode == 0, result.stderr[-2000:]
     video = Path(result.stdout.strip().splitlines()[-1])
     assert video.is_file() and video.is_relative_to(tmp_path / "output")
@@ -30,12 +35,13 @@ def test_render_one_off_prints_a_playable_mp4_last(tmp_path: Path, media_server:
     assert "[6/6] nocodb_sync: done" in result.stderr
 
     # Rendering the same record again redoes nothing.
-    again = run_cli(["render", "--url", f"{media_server}/clip.mp4", "--text", "A quick one-off video."], tmp_path)
+    again = run_cli(args, tmp_path, allowed_hosts=(media_host,))
     assert again.returncode == 0 and again.stderr.count("already done") == 5
 
 
-def test_render_with_an_empty_script_fails_with_the_reason(tmp_path: Path, media_server: str) -> None:
-    result = run_cli(["render", "--url", f"{media_server}/clip.mp4", "--text", ""], tmp_path)
+def test_render_with_an_empty_script_fails_with_the_reason(tmp_path: Path, media_server: str, media_host: str) -> None:
+    args = ["render", "--url", f"{media_server}/clip.mp4", "--text", ""]
+    result = run_cli(args, tmp_path, allowed_hosts=(media_host,))
     assert result.returncode == 1
     assert "The script is empty" in result.stderr
     assert not (tmp_path / "output").exists()

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_daemon_turns_a_new_row_into_a_video(tmp_path: Path, nocodb_server, s3_server, media_server) -> None:
+def test_daemon_turns_a_new_row_into_a_video(
+    tmp_path: Path, nocodb_server, s3_server, media_server, media_host
+) -> None:
     table = nocodb.create_table(nocodb_server, f"daemon_{uuid.uuid4().hex[:8]}")
     bucket = fresh_bucket(s3_server)
     home = tmp_path / "dagster_home"
@@ -47,6 +49,7 @@ def test_daemon_turns_a_new_row_into_a_video(tmp_path: Path, nocodb_server, s3_s
         "TALKING_HEAD_S3__BUCKET": bucket,
         "TALKING_HEAD_PUBLISH__BACKEND": "s3",
         "TALKING_HEAD_ARTIFACTS__LOCAL_DIR": str(tmp_path / "artifacts"),
+        "TALKING_HEAD_DOWNLOAD__ALLOWED_HOSTS": json.dumps([media_host]),
     }
     [row_id] = nocodb.insert_rows(
         nocodb_server,

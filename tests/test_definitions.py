@@ -30,8 +30,10 @@ def test_definitions_load_with_the_six_assets_in_order() -> None:
 
 def test_sensor_skips_when_nocodb_is_not_configured(instance) -> None:
     definitions = build_definitions(Settings())
-    context = dg.build_sensor_context(instance=instance, definitions=definitions, resources=definitions.resources)
-    result = definitions.resolve_sensor_def("nocodb_rows")(context)
+    with dg.build_sensor_context(
+        instance=instance, definitions=definitions, resources=definitions.resources
+    ) as context:
+        result = definitions.resolve_sensor_def("nocodb_rows")(context)
     assert not result.run_requests
     assert "No NocoDB table is configured" in str(result.skip_reason)
 

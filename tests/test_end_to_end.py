@@ -33,7 +33,14 @@ BAD = [
 
 
 def test_rows_become_published_videos_and_bad_rows_fail_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance, nocodb_server, s3_server, media_server, ffmpeg_exe
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    instance,
+    nocodb_server,
+    s3_server,
+    media_server,
+    media_host,
+    ffmpeg_exe,
 ) -> None:
     table = nocodb.create_table(
         nocodb_server,
@@ -41,7 +48,9 @@ def test_rows_become_published_videos_and_bad_rows_fail_alone(
         extra_columns=[{"title": "status", "uidt": "SingleLineText"}, {"title": "error", "uidt": "LongText"}],
     )
     bucket = fresh_bucket(s3_server)
-    settings = deployment_settings(tmp_path, nocodb_server, s3_server, [table], bucket, status_columns=True)
+    settings = deployment_settings(
+        tmp_path, nocodb_server, s3_server, [table], bucket, status_columns=True, allowed_hosts=(media_host,)
+    )
     defs = deploy(monkeypatch, settings, nocodb_server, s3_server)
 
     def full(url: str) -> str:
@@ -71,7 +80,11 @@ def test_rows_become_published_videos_and_bad_rows_fail_alone(
         row = nocodb.get_row(nocodb_server, table, row_id)
         assert row["status"] == "done" and not row["error"]
         version = record_version(rows[ids.index(row_id)]["url"], content)
-        assert object_keys(s3_server, bucket, f"videos/{key}/") == [f"videos/{key}/{version}.mp4"]
+        # Exactly one video per result, with its subtitles beside it.
+        assert object_keys(s3_server, bucket, f"videos/{key}/") == [
+            f"videos/{key}/{version}.mp4",
+            f"videos/{key}/{version}.srt",
+        ]
         response = requests.get(row["chengpinurl"], timeout=30)
         assert response.status_code == 200 and response.headers["Content-Type"] == "video/mp4"
         video = tmp_path / f"{key}.mp4"

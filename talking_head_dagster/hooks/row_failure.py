@@ -2,31 +2,35 @@
 
 import dagster as dg
 
-from talking_head_dagster.errors import TalkingHeadError
+from talking_head_dagster.assets.stage import EarlierStageFailedError
+from talking_head_dagster.errors import RowDeletedError, TalkingHeadError
 from talking_head_dagster.partitions import RecordKey
 from talking_head_dagster.resources.nocodb import NocoDBResource
+from talking_head_dagster.row_status import RowStatus
 
 MAX_MESSAGE = 500
 
 
 @dg.failure_hook(required_resource_keys={"nocodb"})
 def row_failure(context: dg.HookContext) -> None:
-    """Best effort: a NocoDB hiccup here is logged, never raised over the stage's own error."""
+    """Best effort: a NocoDB hiccup here is logged, never raised over the stage's own error.
+
+    Only the first failure of a run writes: the stages after it stop with ``EarlierStageFailedError``
+    and have nothing to add; a deleted row has no cells left to write.
+    """
+    if _caused_by(context.op_exception, (EarlierStageFailedError, RowDeletedError)):
+        return
     run = context.instance.get_run_by_id(context.run_id)
     partition = run.tags.get("dagster/partition") if run else None
     if not partition:
         return
     key = RecordKey.parse(partition)
     nocodb: NocoDBResource = context.resources.nocodb
-    mapping = nocodb.table(key.table)
-    if key.is_local or not nocodb.configured or not mapping.error_column:
+    if key.is_local or not nocodb.configured or not key.row.isdigit():
         return
     message = f"{context.op.name}: {failure_reason(context.op_exception)}"[:MAX_MESSAGE]
-    fields = {mapping.error_column: message}
-    if mapping.status_column:
-        fields[mapping.status_column] = "failed"
     try:
-        nocodb.update_row(key.table, int(key.row), fields)
+        nocodb.set_status(key.table, int(key.row), RowStatus.FAILED, error=message)
     except Exception as exc:
         context.log.warning(f"{partition}: could not write the failure into the row: {exc}")
 
@@ -41,3 +45,11 @@ def failure_reason(exc: BaseException | None) -> str:
             return str(seen)
         seen = seen.__cause__
     return str(exc) if exc else "unknown error"
+
+
+def _caused_by(exc: BaseException | None, kinds: tuple[type[BaseException], ...]) -> bool:
+    while exc is not None:
+        if isinstance(exc, kinds):
+            return True
+        exc = exc.__cause__
+    return False

@@ -2,13 +2,25 @@
 
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin
 
 import dagster as dg
+import requests
 import yt_dlp
 from yt_dlp.utils import DownloadError
+from yt_dlp.utils.networking import std_headers
 
-from talking_head_dagster.errors import PermanentInputError, TransientError
+from talking_head_dagster.errors import (
+    ForbiddenHostError,
+    PermanentInputError,
+    SourceNotFoundError,
+    SourceTooLargeError,
+    SourceUnavailableError,
+    TalkingHeadError,
+    TooManyRedirectsError,
+    UnsupportedSourceError,
+)
+from talking_head_dagster.resources.egress import EgressPolicy
 
 
 class _LimitExceeded(Exception):
@@ -33,33 +45,100 @@ class _Messages:
 class VideoDownloader(dg.ConfigurableResource):
     max_bytes: int = 500 * 1024 * 1024
     timeout_s: float = 300.0
+    max_redirects: int = 5
+    # host or host:port reachable although not public (see resources/egress.py); empty in production.
+    allowed_hosts: list[str] = []
     cookies_file: str | None = None
     ffmpeg_binary: str | None = None
 
     def download(self, url: str, directory: Path) -> Path:
         """Download ``url`` into ``directory`` and return the file; raise a user-facing error otherwise.
 
-        Steps: 1. check the URL scheme; 2. run yt-dlp with a progress hook that enforces the byte
-        and time limits while the bytes arrive; 3. map yt-dlp's failures onto permanent or
-        transient errors with a message a user can act on.
+        Steps: 1. check the URL and follow its redirects ourselves, checking every hop's host and
+        capping the hops; 2. run yt-dlp on the final URL under the egress guard, with a progress
+        hook that enforces the byte and time limits while the bytes arrive; 3. map yt-dlp's
+        failures onto permanent or transient errors with a message a user can act on; 4. check
+        what was written.
         """
-        # 1. Only http(s) links.
-        parsed = urlparse(url.strip())
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise PermanentInputError(f"The source URL must start with http:// or https://, got {url[:120]!r}.")
-
-        # 2. Download under limits.
+        policy = EgressPolicy(self.allowed_hosts)
         started = time.monotonic()
+        with policy.guard(self.timeout_s) as guard:
+            # 1. The URL and its redirects.
+            try:
+                final_url = self._follow_redirects(url.strip(), policy)
+            except requests.RequestException as exc:
+                raise _guard_error(guard, self.timeout_s) or SourceUnavailableError(
+                    f"The source URL {url[:120]} could not be reached for now: {type(exc).__name__}."
+                ) from exc
 
-        def enforce_limits(progress: dict) -> None:
-            done = progress.get("downloaded_bytes") or 0
-            expected = progress.get("total_bytes") or progress.get("total_bytes_estimate") or 0
-            if max(done, expected if progress.get("total_bytes") else 0) > self.max_bytes:
-                raise _LimitExceeded(f"The source video is larger than the limit of {self._limit_text()}.")
-            if time.monotonic() - started > self.timeout_s:
-                raise _LimitExceeded(f"Downloading the source video took longer than {self.timeout_s:.0f} s.")
+            # 2. Download under limits.
+            def enforce_limits(progress: dict) -> None:
+                done = progress.get("downloaded_bytes") or 0
+                expected = progress.get("total_bytes") or 0
+                if max(done, expected) > self.max_bytes:
+                    raise _LimitExceeded(f"The source video is larger than the limit of {self._limit_text()}.")
+                if time.monotonic() - started > self.timeout_s:
+                    raise _LimitExceeded(f"Downloading the source video took longer than {self.timeout_s:.0f} s.")
 
-        messages = _Messages()
+            messages = _Messages()
+            try:
+                with yt_dlp.YoutubeDL(self._options(directory, messages, enforce_limits)) as ydl:
+                    info = ydl.extract_info(final_url, download=True)
+            except _LimitExceeded as exc:
+                raise SourceTooLargeError(str(exc)) from exc
+            except DownloadError as exc:
+                cause = exc.exc_info[1] if exc.exc_info else None
+                if isinstance(cause, _LimitExceeded):
+                    raise SourceTooLargeError(str(cause)) from exc
+                # 3. What went wrong, in the user's terms.
+                raise _guard_error(guard, self.timeout_s) or _classify(url, str(exc), self._limit_text()) from exc
+            except OSError as exc:
+                raise _guard_error(guard, self.timeout_s) or SourceUnavailableError(
+                    f"Downloading {url[:120]} failed for now: {exc}"
+                ) from exc
+
+        # 4. yt-dlp skips (without error) a file whose announced size exceeds max_filesize.
+        files = [p for p in directory.glob("source.*") if not p.name.endswith((".part", ".ytdl"))]
+        if not files and messages.said("larger than max-filesize"):
+            raise SourceTooLargeError(f"The source video is larger than the limit of {self._limit_text()}.")
+        if not files:
+            raise SourceTooLargeError(
+                f"Nothing was downloaded from {url}: the video may be larger than {self._limit_text()}."
+            )
+        path = max(files, key=lambda p: p.stat().st_size)
+        if not path.resolve().is_relative_to(directory.resolve()):
+            raise UnsupportedSourceError(f"The downloaded file name {path.name!r} is not usable.")
+        if path.stat().st_size > self.max_bytes:
+            raise SourceTooLargeError(f"The source video is larger than the limit of {self._limit_text()}.")
+        if info and info.get("_type") == "playlist":
+            raise UnsupportedSourceError("The source URL is a playlist; link a single video.")
+        return path
+
+    def _follow_redirects(self, url: str, policy: EgressPolicy) -> str:
+        """The URL the redirect chain ends at, every hop checked, at most ``max_redirects`` hops.
+
+        yt-dlp would follow redirects itself, without a cap and without asking; it gets the end of
+        the chain instead (the egress guard still watches whatever it fetches).
+        """
+        current = url
+        for _ in range(self.max_redirects + 1):
+            policy.check_url(current)
+            with requests.get(
+                current,
+                allow_redirects=False,
+                stream=True,
+                timeout=(10, 30),
+                headers={"User-Agent": std_headers["User-Agent"]},
+            ) as response:
+                location = response.headers.get("Location") if response.is_redirect else None
+            if not location:
+                return current
+            current = urljoin(current, location)
+        raise TooManyRedirectsError(
+            f"The source URL redirects more than {self.max_redirects} times; link the video itself."
+        )
+
+    def _options(self, directory: Path, messages: "_Messages", enforce_limits) -> dict:
         options = {
             "logger": messages,
             "quiet": True,
@@ -70,38 +149,18 @@ class VideoDownloader(dg.ConfigurableResource):
             "socket_timeout": 30,
             "retries": 3,
             "outtmpl": str(directory / "source.%(ext)s"),
+            "restrictfilenames": True,
             "format": "bv*+ba/b",
             "merge_output_format": "mp4",
+            # Every byte through yt-dlp's own (guarded) networking, one fragment at a time, in this thread.
+            "external_downloader": {"default": "native"},
+            "concurrent_fragment_downloads": 1,
             "progress_hooks": [enforce_limits],
             "ffmpeg_location": self._ffmpeg(),
         }
         if self.cookies_file:
             options["cookiefile"] = self.cookies_file
-        try:
-            with yt_dlp.YoutubeDL(options) as ydl:
-                info = ydl.extract_info(url, download=True)
-        except _LimitExceeded as exc:
-            raise PermanentInputError(str(exc)) from exc
-        except DownloadError as exc:
-            cause = exc.exc_info[1] if exc.exc_info else None
-            if isinstance(cause, _LimitExceeded):
-                raise PermanentInputError(str(cause)) from exc
-            raise _classify(url, str(exc), self._limit_text()) from exc
-
-        # 3. yt-dlp skips (without error) a file whose announced size exceeds max_filesize.
-        files = [p for p in directory.glob("source.*") if not p.name.endswith((".part", ".ytdl"))]
-        if not files and messages.said("larger than max-filesize"):
-            raise PermanentInputError(f"The source video is larger than the limit of {self._limit_text()}.")
-        if not files:
-            raise PermanentInputError(
-                f"Nothing was downloaded from {url}: the video may be larger than {self._limit_text()}."
-            )
-        path = max(files, key=lambda p: p.stat().st_size)
-        if path.stat().st_size > self.max_bytes:
-            raise PermanentInputError(f"The source video is larger than the limit of {self._limit_text()}.")
-        if info and info.get("_type") == "playlist":
-            raise PermanentInputError("The source URL is a playlist; link a single video.")
-        return path
+        return options
 
     def _limit_text(self) -> str:
         return f"{self.max_bytes / 1024 / 1024:.0f} MiB"
@@ -112,12 +171,22 @@ class VideoDownloader(dg.ConfigurableResource):
         return ffmpeg_binary(self.ffmpeg_binary)
 
 
-def _classify(url: str, message: str, limit_text: str) -> Exception:
+def _guard_error(guard, timeout_s: float) -> TalkingHeadError | None:
+    """The egress guard's verdict, when it is why the download failed."""
+    if not guard.refusals:
+        return None
+    reason = guard.refusals[0]
+    if reason == "the time limit is over":
+        return SourceTooLargeError(f"Downloading the source video took longer than {timeout_s:.0f} s.")
+    return ForbiddenHostError(f"The download was stopped: {reason}; the downloader only fetches from public addresses.")
+
+
+def _classify(url: str, message: str, limit_text: str) -> TalkingHeadError:
     """Turn yt-dlp's error text into an error the row can show."""
     text = message.removeprefix("ERROR: ")
     lowered = text.lower()
     if "http error 404" in lowered or "http error 410" in lowered:
-        return PermanentInputError(f"The source URL answers 'not found' ({url}); check the link.")
+        return SourceNotFoundError(f"The source URL answers 'not found' ({url}); check the link.")
     if "http error 401" in lowered or "http error 403" in lowered:
         hint = " Douyin needs a fresh cookies file (TALKING_HEAD_DOWNLOAD__COOKIES_FILE)." if "douyin" in url else ""
         return PermanentInputError(f"The source site refused access to {url}.{hint}")
@@ -127,9 +196,9 @@ def _classify(url: str, message: str, limit_text: str) -> Exception:
             "TALKING_HEAD_DOWNLOAD__COOKIES_FILE."
         )
     if "unsupported url" in lowered or "no video formats" in lowered or "no media" in lowered:
-        return PermanentInputError(f"No video was found at {url}: link the video itself or its page.")
+        return UnsupportedSourceError(f"No video was found at {url}: link the video itself or its page.")
     if "larger than max-filesize" in lowered or "file is larger" in lowered:
-        return PermanentInputError(f"The source video is larger than the limit of {limit_text}.")
+        return SourceTooLargeError(f"The source video is larger than the limit of {limit_text}.")
     if any(s in lowered for s in ("timed out", "connection", "temporary failure", "http error 5", "http error 429")):
-        return TransientError(f"Downloading {url} failed for now: {text[:200]}")
+        return SourceUnavailableError(f"Downloading {url} failed for now: {text[:200]}")
     return PermanentInputError(f"Downloading {url} failed: {text[:300]}")

@@ -203,16 +203,18 @@ class NocoDBResource(dg.ConfigurableResource):
             raise NocoDBUnavailableError(f"NocoDB at {self.url} is unreachable: {type(exc).__name__}") from exc
         if response.status_code in (401, 403):
             raise NocoDBConfigError(f"NocoDB refused the API token ({response.status_code}): check it.")
-        if response.status_code == 404:
-            if _error_code(response) == "ERR_RECORD_NOT_FOUND":
-                raise RowDeletedError("The row was deleted from the table while it was being rendered.")
+        code = _error_code(response)
+        if response.status_code == 404 and code == "ERR_RECORD_NOT_FOUND":
+            raise RowDeletedError("The row was deleted from the table while it was being rendered.")
+        if response.status_code == 404 and code == "ERR_TABLE_NOT_FOUND":
             raise NocoDBConfigError(f"NocoDB has no {path.removeprefix('/api/v2/')}: check the table id.")
         if response.status_code == 429 or response.status_code >= 500:
             raise NocoDBUnavailableError(f"NocoDB answered {response.status_code} for {method} {path}")
         if response.status_code >= 400:
-            hint = " (run `talking-head setup` to add missing columns)" if "not found" in response.text else ""
+            hint = " (a configured column is missing: `talking-head setup` adds the status and error columns)"
             raise NocoDBConfigError(
-                f"NocoDB answered {response.status_code} for {method} {path}: {response.text[:300]}{hint}"
+                f"NocoDB answered {response.status_code} for {method} {path}: {response.text[:300]}"
+                + (hint if "not found" in response.text else "")
             )
         try:
             return response.json()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from talking_head_dagster.errors import PermanentInputError
+from talking_head_dagster.errors import EmptyScriptError, NoVoiceError, ScriptTooLongError
 from talking_head_dagster.speech.sentences import detect_language, split_sentences
 from talking_head_dagster.speech.timing import SentenceTiming
 
@@ -48,6 +48,7 @@ class PiperSpeech(dg.ConfigurableResource):
     models_dir: str = "models"
     voices: dict[str, str] = {}
     sentence_pause_s: float = 0.25
+    max_script_chars: int = 5000
 
     def available_voices(self) -> dict[str, VoiceFile]:
         found = {}
@@ -68,7 +69,7 @@ class PiperSpeech(dg.ConfigurableResource):
         voices = self.available_voices()
         if requested:
             if requested not in voices:
-                raise PermanentInputError(
+                raise NoVoiceError(
                     f"Voice {requested!r} is not installed. Available: {', '.join(sorted(voices))}. "
                     f"Put {requested}.onnx and {requested}.onnx.json under {self.models_dir}/."
                 )
@@ -79,7 +80,7 @@ class PiperSpeech(dg.ConfigurableResource):
         for voice in voices.values():
             if voice.language == language:
                 return voice
-        raise PermanentInputError(
+        raise NoVoiceError(
             f"No voice is configured for the script's language ({language!r}). Put a Piper voice for it "
             f"(<name>.onnx and <name>.onnx.json, e.g. a zh_CN voice for Chinese) under {self.models_dir}/, "
             f"or set the row's voice."
@@ -88,14 +89,15 @@ class PiperSpeech(dg.ConfigurableResource):
     def synthesize(self, text: str, out_wav: Path, voice_name: str | None = None) -> SpeechResult:
         """Speak ``text`` into a 16-bit mono WAV and return the sentence timings.
 
-        Steps: 1. split into sentences and pick the voice; 2. synthesise each sentence and
-        append it, with a short pause between sentences; 3. write the WAV.
+        Steps: 1. check the length, split into sentences and pick the voice; 2. synthesise each
+        sentence and append it, with a short pause between sentences; 3. write the WAV.
         """
         started = time.perf_counter()
-        # 1. Sentences and voice.
+        # 1. Length, sentences and voice.
+        self.check_length(text)
         sentences = split_sentences(text)
         if not sentences:
-            raise PermanentInputError("The script is empty: write the text to speak in the content column.")
+            raise EmptyScriptError("The script is empty: write the text to speak in the content column.")
         voice_file = self.choose_voice(text, voice_name)
         voice = self._load(voice_file)
         rate = voice.config.sample_rate
@@ -114,7 +116,7 @@ class PiperSpeech(dg.ConfigurableResource):
             if end > start:
                 timings.append(SentenceTiming(index=len(timings), text=sentence, start_s=start, end_s=end))
         if not timings:
-            raise PermanentInputError("The script has no speakable words.")
+            raise EmptyScriptError("The script has no speakable words.")
 
         # 3. The WAV file.
         with wave.open(str(out_wav), "wb") as wav:
@@ -130,6 +132,13 @@ class PiperSpeech(dg.ConfigurableResource):
             sentences=timings,
             synthesis_seconds=time.perf_counter() - started,
         )
+
+    def check_length(self, text: str) -> None:
+        if len(text) > self.max_script_chars:
+            raise ScriptTooLongError(
+                f"The script has {len(text)} characters; the limit is {self.max_script_chars}. "
+                f"Shorten it or split it over several rows."
+            )
 
     def _load(self, voice_file: VoiceFile):
         if voice_file.model not in _LOADED_VOICES:

@@ -532,6 +532,30 @@ def insert_rows(server: NocoDBServer, table_id: str, rows: list[dict]) -> list[i
     return ids
 
 
+def update_rows(server: NocoDBServer, table_id: str, rows: list[dict]) -> None:
+    """Patch rows (each a dict with its ``Id`` and the cells to change), 100 per request."""
+    for start_at in range(0, len(rows), BATCH_SIZE):
+        batch = rows[start_at : start_at + BATCH_SIZE]
+        _check(
+            requests.patch(
+                f"{server.base_url}/api/v2/tables/{table_id}/records", headers=_headers(server), json=batch, timeout=300
+            ),
+            f"update {len(batch)} rows",
+        )
+
+
+def delete_rows(server: NocoDBServer, table_id: str, row_ids: list[int]) -> None:
+    _check(
+        requests.delete(
+            f"{server.base_url}/api/v2/tables/{table_id}/records",
+            headers=_headers(server),
+            json=[{"Id": row_id} for row_id in row_ids],
+            timeout=300,
+        ),
+        f"delete rows {row_ids}",
+    )
+
+
 def get_row(server: NocoDBServer, table_id: str, row_id: int) -> dict:
     """One record, by ``Id``, as NocoDB returns it."""
     return _check(

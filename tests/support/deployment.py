@@ -15,6 +15,7 @@ from talking_head_dagster.settings import (
     DownloadSettings,
     NocoDBSettings,
     PublishSettings,
+    RetrySettings,
     S3Settings,
     Settings,
     SpeechSettings,
@@ -30,7 +31,9 @@ def deployment_settings(
     bucket: str,
     max_bytes: int = 2_000_000,
     status_columns: bool = False,
+    allowed_hosts: tuple[str, ...] = (),
 ) -> Settings:
+    """Settings of a deployment on the test services; ``allowed_hosts`` names the tests' media server."""
     columns = {"status_column": "status", "error_column": "error"} if status_columns else {}
     return Settings(
         nocodb=NocoDBSettings(
@@ -49,8 +52,10 @@ def deployment_settings(
         ),
         artifacts=ArtifactSettings(local_dir=tmp_path / "artifacts"),
         publish=PublishSettings(backend="s3"),
-        download=DownloadSettings(max_bytes=max_bytes, timeout_s=60),
+        download=DownloadSettings(max_bytes=max_bytes, timeout_s=60, allowed_hosts=list(allowed_hosts)),
         speech=SpeechSettings(models_dir=tmp_path / "models"),
+        # Tests wait for transient trouble seconds, not minutes.
+        retry=RetrySettings(base_delay_s=0.5, max_total_s=20),
     )
 
 
@@ -91,8 +96,10 @@ def object_keys(s3_server, bucket: str, prefix: str = "") -> list[str]:
 def tick(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None = None) -> dg.SensorResult:
     """One real evaluation of the NocoDB sensor, with its add-partition requests applied."""
     sensor = defs.get_sensor_def("nocodb_rows")
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs, resources=defs.resources)
-    result = sensor(context)
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, definitions=defs, resources=defs.resources
+    ) as context:
+        result = sensor(context)
     for request in result.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     return result
