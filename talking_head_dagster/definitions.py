@@ -3,6 +3,7 @@
 import dagster as dg
 
 from talking_head_dagster.assets import RECORD_ASSETS
+from talking_head_dagster.cleanup import artifact_cleanup, artifact_cleanup_schedule
 from talking_head_dagster.jobs import build_render_record_job
 from talking_head_dagster.resources.factory import build_resources
 from talking_head_dagster.sensors.nocodb_rows import build_nocodb_rows_sensor
@@ -15,7 +16,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     render_record_job = build_render_record_job(settings.retry)
     return dg.Definitions(
         assets=RECORD_ASSETS,
-        jobs=[render_record_job],
+        jobs=[render_record_job, artifact_cleanup],
+        schedules=[artifact_cleanup_schedule],
         sensors=[
             build_nocodb_rows_sensor(
                 render_record_job,

@@ -9,7 +9,9 @@ back on demand by a stage running on another machine; the local directory then a
 
 import json
 import shutil
+import time
 import uuid
+from collections.abc import Collection
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -21,6 +23,9 @@ from talking_head_dagster.resources.s3 import S3Connection
 
 M = TypeVar("M", bound=BaseModel)
 MANIFEST = "manifest.json"
+STAGING = ".staging"
+# Kept when a record's intermediates are pruned: small, and it says what was published where.
+KEPT_ON_PRUNE = "public_url"
 
 
 class MissingArtifactError(Exception):
@@ -32,10 +37,11 @@ class ArtifactStore(dg.ConfigurableResource):
     local_dir: str = ".artifacts"
     s3: S3Connection | None = None
     s3_prefix: str = "artifacts/"
+    retention_hours: float = 72.0
 
     def staging_dir(self, key: str, asset: str) -> Path:
         """An empty directory to write a stage's files into before ``commit``."""
-        stage = self._root() / ".staging" / f"{RecordKey.parse(key)}-{asset}-{uuid.uuid4().hex[:8]}"
+        stage = self._root() / STAGING / f"{RecordKey.parse(key)}-{asset}-{uuid.uuid4().hex[:8]}"
         stage.mkdir(parents=True)
         return stage
 
@@ -74,6 +80,55 @@ class ArtifactStore(dg.ConfigurableResource):
             return False
         return True
 
+    def prune(self, busy: Collection[str] = (), now: float | None = None) -> list[str]:
+        """Remove what nothing has touched for ``retention_hours``; return what was removed.
+
+        Steps: 1. staging folders (what a crashed or killed stage left); 2. each record's stage
+        folders but ``public_url``, once its newest file is older than the retention, unless the
+        record is ``busy`` (a run of it is in flight); 3. the same under the S3 prefix.
+        """
+        if self.retention_hours <= 0:
+            return []
+        cutoff = (time.time() if now is None else now) - self.retention_hours * 3600
+        removed: list[str] = []
+        root = self._root()
+        # 1. Leftovers of stages that never committed.
+        for staging in sorted((root / STAGING).glob("*")) if (root / STAGING).is_dir() else []:
+            if _newest_mtime(staging) < cutoff:
+                shutil.rmtree(staging, ignore_errors=True)
+                removed.append(str(staging))
+        # 2. Records nothing has touched.
+        for record in sorted(p for p in root.iterdir() if p.is_dir() and p.name != STAGING) if root.is_dir() else []:
+            if record.name in busy or _newest_mtime(record) >= cutoff:
+                continue
+            for stage in sorted(p for p in record.iterdir() if p.is_dir() and p.name != KEPT_ON_PRUNE):
+                shutil.rmtree(stage, ignore_errors=True)
+                removed.append(str(stage))
+        # 3. Their copies in S3.
+        if self.backend == "s3":
+            removed += self._prune_s3(busy, cutoff)
+        return removed
+
+    def _prune_s3(self, busy: Collection[str], cutoff: float) -> list[str]:
+        assert self.s3 is not None, "the s3 artifact backend needs an s3 connection"
+        client = self.s3.client()
+        objects: dict[str, list[tuple[str, float]]] = {}
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.s3.bucket, Prefix=self.s3_prefix):
+            for item in page.get("Contents", []):
+                record = item["Key"].removeprefix(self.s3_prefix).split("/", 1)[0]
+                objects.setdefault(record, []).append((item["Key"], item["LastModified"].timestamp()))
+        removed = []
+        for record, items in sorted(objects.items()):
+            if record in busy or max(modified for _, modified in items) >= cutoff:
+                continue
+            kept = f"{self.s3_prefix}{record}/{KEPT_ON_PRUNE}/"
+            doomed = [key for key, _ in items if not key.startswith(kept)]
+            for start in range(0, len(doomed), 1000):
+                chunk = [{"Key": key} for key in doomed[start : start + 1000]]
+                client.delete_objects(Bucket=self.s3.bucket, Delete={"Objects": chunk, "Quiet": True})
+            removed += doomed
+        return removed
+
     def _root(self) -> Path:
         return Path(self.local_dir).resolve()
 
@@ -103,3 +158,10 @@ class ArtifactStore(dg.ConfigurableResource):
         client.download_file(self.s3.bucket, self._object_key(key, asset, path.name), str(tmp))
         tmp.rename(path)
         return True
+
+
+def _newest_mtime(path: Path) -> float:
+    """When anything under ``path`` (itself included) last changed."""
+    times = [path.stat().st_mtime]
+    times += [p.stat().st_mtime for p in path.rglob("*")]
+    return max(times)

@@ -48,6 +48,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             local_dir=str(settings.artifacts.local_dir),
             s3=s3,
             s3_prefix=settings.artifacts.s3_prefix,
+            retention_hours=settings.artifacts.retention_hours,
         ),
         "downloader": VideoDownloader(
             max_bytes=settings.download.max_bytes,

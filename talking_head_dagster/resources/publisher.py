@@ -10,7 +10,7 @@ from urllib.parse import quote
 import dagster as dg
 from botocore.exceptions import BotoCoreError, ClientError
 
-from talking_head_dagster.errors import TransientError
+from talking_head_dagster.errors import StorageConfigError, StorageUnavailableError, TalkingHeadError
 from talking_head_dagster.resources.s3 import S3Connection
 
 
@@ -77,11 +77,27 @@ class Publisher(dg.ConfigurableResource):
                     "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=self.presign_expiry_s
                 )
         except (BotoCoreError, ClientError) as exc:
-            raise TransientError(f"Uploading to bucket {bucket!r} failed: {exc}") from exc
+            raise storage_error(f"Uploading to bucket {bucket!r} failed: {exc}", exc) from exc
         return Publication(url=url, location=f"s3://{bucket}/{key}", uploaded=uploaded, bytes=path.stat().st_size)
 
     def _public_url(self, key: str) -> str:
         return f"{self.public_base_url.rstrip('/')}/{quote(key)}"
+
+
+# S3 error codes that waiting cures; any other client error is the deployment's to fix.
+_TRANSIENT_CODES = frozenset(
+    {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "InternalError", "ServiceUnavailable"}
+)
+
+
+def storage_error(message: str, exc: BotoCoreError | ClientError) -> TalkingHeadError:
+    """Throttling, timeouts, 5xx and lost connections are transient; refused credentials or a missing bucket are not."""
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if code not in _TRANSIENT_CODES and status != 429 and status < 500:
+            return StorageConfigError(message)
+    return StorageUnavailableError(message)
 
 
 def _md5(path: Path) -> str:

@@ -45,7 +45,7 @@ def test_s3_publisher_uploads_once_and_presigns(tmp_path: Path, s3_server) -> No
 
 @pytest.mark.integration
 def test_wrong_secret_is_refused(tmp_path: Path, s3_server) -> None:
-    from talking_head_dagster.errors import TransientError
+    from talking_head_dagster.errors import StorageConfigError
 
     bucket = fresh_bucket(s3_server)
     connection = S3Connection(
@@ -56,5 +56,6 @@ def test_wrong_secret_is_refused(tmp_path: Path, s3_server) -> None:
     )
     video = tmp_path / "v.mp4"
     video.write_bytes(b"x")
-    with pytest.raises(TransientError, match="Uploading to bucket"):
+    # Not worth retrying: the operator has to fix the key.
+    with pytest.raises(StorageConfigError, match="Uploading to bucket"):
         Publisher(backend="s3", s3=connection).publish(video, "videos/a/b.mp4")

@@ -1,0 +1,31 @@
+"""Disk use stays bounded: every hour the artifact store drops what nothing has touched for the retention."""
+
+import dagster as dg
+
+from talking_head_dagster.resources.artifact_store import ArtifactStore
+from talking_head_dagster.sensors.run_history import IN_FLIGHT, PARTITION_TAG
+
+
+@dg.op(description="Remove intermediates of records untouched for ARTIFACTS__RETENTION_HOURS, and stale staging.")
+def prune_artifacts(context: dg.OpExecutionContext, artifacts: ArtifactStore) -> int:
+    in_flight = context.instance.get_run_records(filters=dg.RunsFilter(statuses=list(IN_FLIGHT)))
+    busy = {r.dagster_run.tags[PARTITION_TAG] for r in in_flight if PARTITION_TAG in r.dagster_run.tags}
+    removed = artifacts.prune(busy=busy)
+    context.log.info(
+        f"Removed {len(removed)} stage folders and objects older than {artifacts.retention_hours:g} h "
+        f"(records with a run in flight kept: {len(busy)})"
+    )
+    return len(removed)
+
+
+@dg.job(description="Prune the artifact store (see ARTIFACTS__RETENTION_HOURS).")
+def artifact_cleanup() -> None:
+    prune_artifacts()
+
+
+artifact_cleanup_schedule = dg.ScheduleDefinition(
+    name="artifact_cleanup_hourly",
+    job=artifact_cleanup,
+    cron_schedule="17 * * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
