@@ -133,6 +133,8 @@ class Settings(BaseSettings):
     composite: CompositeSettings = Field(default_factory=CompositeSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     sensor_interval_s: int = 30
+    # Two-location deployment: how often the stage sensors look for a finished stage to hand a row on.
+    stage_sensor_interval_s: int = 5
 
     @classmethod
     def settings_customise_sources(

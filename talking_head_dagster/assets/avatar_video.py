@@ -11,8 +11,21 @@ from talking_head_dagster.speech.timing import SpeechManifest
 
 MP4 = "avatar.mp4"
 
+# The GPU's steps: at most the pool's limit at once across all runs (dagster.yaml, `concurrency: pools:`).
+GPU_POOL = "gpu"
+# On Kubernetes (k8s_job_executor) the step's pod asks for one GPU; elsewhere the tag is inert.
+K8S_GPU_CONFIG = {"container_config": {"resources": {"limits": {"nvidia.com/gpu": 1}}}}
 
-@dg.asset(partitions_def=records, group_name=GROUP, deps=[tts_audio], kinds={"python"}, code_version="1")
+
+@dg.asset(
+    partitions_def=records,
+    group_name=GROUP,
+    deps=[tts_audio],
+    kinds={"python"},
+    code_version="1",
+    pool=GPU_POOL,
+    op_tags={"dagster-k8s/config": K8S_GPU_CONFIG},
+)
 def avatar_video(
     context: dg.AssetExecutionContext,
     artifacts: ArtifactStore,

@@ -1,0 +1,33 @@
+"""The CPU code location: every stage but the avatar, the NocoDB sensor, and the hand-on after the avatar."""
+
+import dagster as dg
+
+from talking_head_dagster.locations import (
+    AVATAR_JOB,
+    CPU_ASSETS,
+    FINISH_JOB,
+    PREPARE_JOB,
+    load_settings,
+    location_definitions,
+    stage_job,
+)
+from talking_head_dagster.sensors.nocodb_rows import build_nocodb_rows_sensor
+from talking_head_dagster.sensors.stage_chain import build_stage_chain_sensor
+from talking_head_dagster.settings import Settings
+
+
+def build_cpu_definitions(settings: Settings | None = None) -> dg.Definitions:
+    settings = load_settings(settings)
+    prepare, finish = stage_job(PREPARE_JOB, settings), stage_job(FINISH_JOB, settings)
+    rows = build_nocodb_rows_sensor(
+        prepare,
+        minimum_interval_seconds=settings.sensor_interval_s,
+        max_runs_per_tick=settings.nocodb.max_runs_per_tick,
+    )
+    after_avatar = build_stage_chain_sensor(
+        "finish_after_avatar", AVATAR_JOB, finish, minimum_interval_seconds=settings.stage_sensor_interval_s
+    )
+    return location_definitions(settings, CPU_ASSETS, [prepare, finish], [rows, after_avatar])
+
+
+defs = build_cpu_definitions()
