@@ -9,9 +9,12 @@ shows one lineage across both. ``talking_head_dagster.definitions`` stays the si
 the embedded default (one run renders a row). How a row crosses locations: ``sensors/stage_chain.py``.
 """
 
+import json
+
 import dagster as dg
 
 from talking_head_dagster.assets import avatar_video, composite, nocodb_sync, public_url, source_video, tts_audio
+from talking_head_dagster.assets.avatar_video import K8S_GPU_CONFIG
 from talking_head_dagster.jobs import build_render_record_job
 from talking_head_dagster.resources.factory import build_resources
 from talking_head_dagster.settings import Settings, export_docker_secrets
@@ -31,6 +34,11 @@ STAGE_ASSETS = {
 }
 
 
+# On Kubernetes (K8sRunLauncher) the avatar run's own pod asks for the GPU; the step's op tags do the
+# same for a step pod under k8s_job_executor.
+STAGE_RUN_TAGS = {AVATAR_JOB: {"dagster-k8s/config": json.dumps(K8S_GPU_CONFIG)}}
+
+
 def stage_job(name: str, settings: Settings):
     """One row's run of one group of stages, with the single location's executor, failure hook and retries.
 
@@ -43,13 +51,13 @@ def stage_job(name: str, settings: Settings):
         executor_def=whole.executor_def,
         hooks=whole.hooks,
         op_retry_policy=whole.op_retry_policy,
-        tags={STAGE_TAG: name.removeprefix("record_")},
+        tags={STAGE_TAG: name.removeprefix("record_"), **STAGE_RUN_TAGS.get(name, {})},
         description=f"{whole.description} Stages: {', '.join(a.key.to_user_string() for a in STAGE_ASSETS[name])}.",
     )
 
 
-def location_definitions(settings: Settings, assets: list, jobs: list, sensors: list) -> dg.Definitions:
-    return dg.Definitions(assets=assets, jobs=jobs, sensors=sensors, resources=build_resources(settings))
+def location_definitions(settings: Settings, assets: list, jobs: list, sensors: list, **more) -> dg.Definitions:
+    return dg.Definitions(assets=assets, jobs=jobs, sensors=sensors, resources=build_resources(settings), **more)
 
 
 def load_settings(settings: Settings | None) -> Settings:

@@ -1,7 +1,8 @@
-"""The CPU code location: every stage but the avatar, the NocoDB sensor, and the hand-on after the avatar."""
+"""The CPU code location: every stage but the avatar, the NocoDB sensor, the hand-on after the avatar, clean-up."""
 
 import dagster as dg
 
+from talking_head_dagster.cleanup import artifact_cleanup, artifact_cleanup_schedule
 from talking_head_dagster.locations import (
     AVATAR_JOB,
     CPU_ASSETS,
@@ -27,7 +28,14 @@ def build_cpu_definitions(settings: Settings | None = None) -> dg.Definitions:
     after_avatar = build_stage_chain_sensor(
         "finish_after_avatar", AVATAR_JOB, finish, minimum_interval_seconds=settings.stage_sensor_interval_s
     )
-    return location_definitions(settings, CPU_ASSETS, [prepare, finish], [rows, after_avatar])
+    # The artifact store's hourly clean-up runs here: the CPU location reaches the same store.
+    return location_definitions(
+        settings,
+        CPU_ASSETS,
+        [prepare, finish, artifact_cleanup],
+        [rows, after_avatar],
+        schedules=[artifact_cleanup_schedule],
+    )
 
 
 defs = build_cpu_definitions()
