@@ -35,7 +35,7 @@ FINE = "A short script that is fine."
 # (source URL; "{media}" is the allowlisted server, "{other}" a loopback server nobody allowlisted,
 # "{closed}" a loopback port nothing listens on), script, the message the row must show.
 GOOD = [
-    ("{media}/clip.mp4", "Hello; [0:v] drawtext=text='x':y=1, it's fine.\x07\u202e Really, it is."),
+    ("{media}/clip.mp4", "Hello; [0:v] drawtext=text='x':y=1, {\\fs200}it's fine.\x07\u202e Really, it is."),
     ("{media}/hops/2/silent.mp4", "Two redirects away, and still a good row."),
 ]
 BAD = [
@@ -76,6 +76,7 @@ class Batch:
     voice_table: str
     missing_column_table: str
     bucket: str
+    artifacts: Path
     defs: dg.Definitions
     instance: dg.DagsterInstance
     good: dict[str, str]  # partition key -> source URL
@@ -166,6 +167,7 @@ def batch(tmp_path_factory, nocodb_server, s3_server, media_dir, media_server, m
             voice_table=voice_table,
             missing_column_table=missing_column_table,
             bucket=bucket,
+            artifacts=tmp_path / "artifacts",
             defs=defs,
             instance=instance,
             good=good,
@@ -197,6 +199,16 @@ def test_every_good_row_is_done_with_a_playable_video(batch: Batch, nocodb_serve
         response = requests.get(row["chengpinurl"], timeout=30)
         assert response.status_code == 200 and response.headers["Content-Type"] == "video/mp4"
         assert response.content[4:8] == b"ftyp"
+
+
+def test_hostile_text_reaches_ffmpeg_escaped(batch: Batch) -> None:
+    """The script's control characters are gone and its ASS override block is shown as text, not obeyed."""
+    key = next(iter(batch.good))
+    subtitles = (batch.artifacts / key / "composite" / "subtitles.ass").read_text(encoding="utf-8")
+    dialogue = "\n".join(line for line in subtitles.splitlines() if line.startswith("Dialogue:"))
+    assert "drawtext=text='x':y=1" in dialogue  # filter syntax is just text in a subtitle file
+    assert "\\{" in dialogue and "{\\fs200}" not in dialogue
+    assert not any(ch in dialogue for ch in "\x07\u202e\x00")
 
 
 def test_every_bad_row_failed_with_its_message_and_left_nothing_in_the_bucket(batch: Batch, s3_server) -> None:

@@ -1,6 +1,7 @@
 """Publishing the finished MP4: an S3-compatible bucket, or a local directory for the embedded default."""
 
 import hashlib
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,11 @@ import dagster as dg
 from botocore.exceptions import BotoCoreError, ClientError
 
 from talking_head_dagster.errors import StorageConfigError, StorageUnavailableError, TalkingHeadError
+from talking_head_dagster.partitions import RecordKey
 from talking_head_dagster.resources.s3 import S3Connection
+
+_VERSION = re.compile(r"[A-Za-z0-9_]{1,64}")
+_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
 
 
 @dataclass(frozen=True)
@@ -31,8 +36,10 @@ class Publisher(dg.ConfigurableResource):
     presign_expiry_s: int = 7 * 24 * 3600
 
     def object_key(self, partition_key: str, version: str, suffix: str = ".mp4") -> str:
-        """Deterministic: the same record version always lands on the same key."""
-        return f"{self.key_prefix}{partition_key}/{version}{suffix}"
+        """Deterministic: the same record version always lands on the same key, inside the prefix."""
+        if not _VERSION.fullmatch(version) or not _SUFFIX.fullmatch(suffix):
+            raise ValueError(f"Invalid record version {version!r} or suffix {suffix!r} for an object key.")
+        return f"{self.key_prefix}{RecordKey.parse(partition_key)}/{version}{suffix}"
 
     def publish(self, path: Path, key: str, content_type: str = "video/mp4") -> Publication:
         if self.backend == "s3":

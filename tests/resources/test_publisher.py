@@ -2,8 +2,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from botocore.exceptions import ClientError, EndpointConnectionError
 
-from talking_head_dagster.resources.publisher import Publisher
+from talking_head_dagster.errors import StorageConfigError, StorageUnavailableError
+from talking_head_dagster.resources.publisher import Publisher, storage_error
 from talking_head_dagster.resources.s3 import S3Connection
 from tests.support.deployment import fresh_bucket, object_keys, s3_connection
 
@@ -59,3 +61,36 @@ def test_wrong_secret_is_refused(tmp_path: Path, s3_server) -> None:
     # Not worth retrying: the operator has to fix the key.
     with pytest.raises(StorageConfigError, match="Uploading to bucket"):
         Publisher(backend="s3", s3=connection).publish(video, "videos/a/b.mp4")
+
+
+def test_object_keys_stay_inside_the_prefix() -> None:
+    publisher = Publisher()
+    for partition, version, suffix in (
+        ("../x-1", "v1", ".mp4"),
+        ("a/b-1", "v1", ".mp4"),
+        ("t-1", "../v", ".mp4"),
+        ("t-1", "v1", "/../x"),
+    ):
+        with pytest.raises(ValueError):
+            publisher.object_key(partition, version, suffix)
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "kind"),
+    [
+        ("SlowDown", 503, StorageUnavailableError),
+        ("Throttling", 400, StorageUnavailableError),
+        ("RequestTimeout", 400, StorageUnavailableError),
+        ("InternalError", 500, StorageUnavailableError),
+        ("TooManyRequests", 429, StorageUnavailableError),
+        ("AccessDenied", 403, StorageConfigError),
+        ("SignatureDoesNotMatch", 403, StorageConfigError),
+        ("NoSuchBucket", 404, StorageConfigError),
+    ],
+)
+def test_s3_errors_are_sorted_into_transient_and_deployment(code: str, status: int, kind: type) -> None:
+    error = ClientError({"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "PutObject")
+    assert isinstance(storage_error("Uploading failed", error), kind)
+    assert isinstance(
+        storage_error("Uploading failed", EndpointConnectionError(endpoint_url="http://x")), StorageUnavailableError
+    )
