@@ -1,4 +1,4 @@
-"""``talking-head``: render one record in-process, the embedded demo, or check this machine (doctor)."""
+"""``talking-head``: render one record in-process or submit it to the instance, the demo, or check this machine."""
 
 import argparse
 import os
@@ -37,6 +37,20 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("setup", help="create the status and error columns the NocoDB tables are configured with")
 
+    submit = commands.add_parser(
+        "submit", help="launch one record through the running Dagster instance (its run launcher) and follow it"
+    )
+    submit.add_argument("--table", help="NocoDB table id")
+    submit.add_argument("--row", type=int, help="NocoDB row id")
+    submit.add_argument("--url", help="source video URL (one-off record; the runs must reach its artifact store)")
+    submit.add_argument("--text", help="script to speak (one-off record)")
+    submit.add_argument("--voice", help="Piper voice name (one-off record)")
+    submit.add_argument(
+        "--webserver",
+        default=os.environ.get("TALKING_HEAD_WEBSERVER", "http://127.0.0.1:3000"),
+        help="the Dagster webserver (default: $TALKING_HEAD_WEBSERVER or http://127.0.0.1:3000)",
+    )
+
     commands.add_parser("doctor", help="report what this machine can render with (FFmpeg, voices, GPU, weights)")
 
     for sub in (render, demo):
@@ -50,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if report.lite_path_works else 1
     if args.command == "setup":
         return _setup()
+    if args.command == "submit":
+        return _submit(args, parser)
     log_level = "DEBUG" if args.verbose else "WARNING"
     _ensure_dagster_home()
     from talking_head_dagster.render import RenderFailed, render_one
@@ -83,6 +99,25 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"url: {result.url}", file=sys.stderr)
     print(result.location)
+    return 0
+
+
+def _submit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Launch through the instance (GraphQL), follow the runs, print the URL last; 1 on failure."""
+    from talking_head_dagster.settings import export_docker_secrets
+    from talking_head_dagster.submit import SubmitFailed, submit
+
+    if not ((args.table and args.row is not None) or (args.url is not None and args.text is not None)):
+        parser.error("submit needs --table and --row, or --url and --text")
+    export_docker_secrets()
+    try:
+        outcome = submit(
+            table=args.table, row=args.row, url=args.url, text=args.text, voice=args.voice, webserver=args.webserver
+        )
+    except SubmitFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(outcome.url)
     return 0
 
 

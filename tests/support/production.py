@@ -103,6 +103,8 @@ def two_location_deployment(folder: Path, database: str, settings_env: dict[str,
         "DAGSTER_HOME": str(home),
         # The shared 2-core test machine can be slow to answer gRPC calls.
         "DAGSTER_GRPC_TIMEOUT_SECONDS": "300",
+        # As compose.yaml's daemon: the queue holds the next avatar run until the running one claims its slot.
+        "DAGSTER_OP_CONCURRENCY_KEYS_ALLOTTED_FOR_STARTED_RUN_SECONDS": "60",
     }
     services = compose_services()
     workspace = yaml.safe_load((REPO / "deploy" / "workspace.yaml").read_text())
