@@ -5,8 +5,9 @@ Docker engine is needed, and none is on the test machine: the images are not bui
 """
 
 import json
+import re
 
-from tests.support.processes import compose_services
+from tests.support.processes import REPO, compose_services
 
 SECRETS = {"dagster_pg_password", "talking_head_nocodb__api_token", "talking_head_s3__secret_access_key"}
 
@@ -34,3 +35,14 @@ def test_only_the_gpu_location_carries_a_gpu_container_context() -> None:
     context = json.loads(services["code-gpu"]["environment"]["DAGSTER_CONTAINER_CONTEXT"])
     assert context["docker"]["container_kwargs"]["device_requests"][0]["capabilities"] == [["gpu"]]
     assert "DAGSTER_CONTAINER_CONTEXT" not in services["code-cpu"]["environment"]
+
+
+def test_the_images_compose_builds_are_the_dockerfiles_targets_with_models_and_vendor_mounted() -> None:
+    dockerfile = (REPO / "Dockerfile").read_text()
+    stages = {name: base for base, name in re.findall(r"^FROM (\S+) AS (\S+)$", dockerfile, flags=re.MULTILINE)}
+    for service in ("code-cpu", "code-gpu"):
+        assert compose_services()[service]["build"]["target"] in stages
+    assert stages["gpu"] == "${CUDA_RUNTIME_IMAGE}" and "cuda" in re.search(r"CUDA_RUNTIME_IMAGE=(\S+)", dockerfile)[1]
+    copied = re.findall(r"^COPY (?:--from=\S+ )?(.+) \S+$", dockerfile, flags=re.MULTILINE)
+    assert not any("models" in c or "vendor" in c for c in copied), copied
+    assert 'VOLUME ["/app/models", "/app/vendor", "/data"]' in dockerfile
