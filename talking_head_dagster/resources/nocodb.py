@@ -88,7 +88,9 @@ class NocoDBResource(dg.ConfigurableResource):
         if mapping.status_column:
             wanted = f"({wanted}~or({mapping.status_column},eq,retry))"
         candidate = f"({mapping.url_column},notblank)~and({mapping.content_column},notblank)~and{wanted}"
-        columns = [mapping.url_column, mapping.content_column, mapping.result_column, mapping.status_column]
+        # Every cell the row's version or its lifecycle depends on (the sensor computes the version).
+        columns = [mapping.url_column, mapping.content_column, mapping.layout_column]
+        columns += [mapping.result_column, mapping.status_column]
         fields = ",".join(["Id", *dict.fromkeys(c for c in columns if c)])
         served = 0
         while served < limit:
