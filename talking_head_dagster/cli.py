@@ -6,6 +6,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from talking_head_dagster.media.style import LAYOUTS
+
 REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 
 
@@ -30,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument("--url", help="source video URL (one-off render without NocoDB)")
     render.add_argument("--text", help="script to speak (one-off render without NocoDB)")
     render.add_argument("--voice", help="Piper voice name (one-off render)")
+    render.add_argument("--layout", choices=LAYOUTS, help="avatar layout (one-off render); default: the deployment's")
     render.add_argument("--force", action="store_true", help="redo stages already materialised")
 
     demo = commands.add_parser("demo", help="render the embedded demo and print the MP4's path last")
@@ -91,7 +94,14 @@ def main(argv: list[str] | None = None) -> int:
         elif args.table and args.row is not None:
             result = render_one(table=args.table, row=args.row, force=args.force, log_level=log_level)
         elif args.url is not None and args.text is not None:
-            result = render_one(url=args.url, text=args.text, voice=args.voice, force=args.force, log_level=log_level)
+            result = render_one(
+                url=args.url,
+                text=args.text,
+                voice=args.voice,
+                layout=args.layout,
+                force=args.force,
+                log_level=log_level,
+            )
         else:
             parser.error("render needs --table and --row, or --url and --text")
     except RenderFailed as exc:

@@ -35,6 +35,7 @@ def render_one(
     url: str | None = None,
     text: str | None = None,
     voice: str | None = None,
+    layout: str | None = None,
     force: bool = False,
     settings: Settings | None = None,
     instance: dg.DagsterInstance | None = None,
@@ -59,9 +60,8 @@ def render_one(
     if table is not None and row is not None:
         key = str(RecordKey(table, str(row)))
     else:
-        record = Record(
-            key=f"{LOCAL_TABLE}-{record_version(url or '', text or '')}", url=url or "", content=text or "", voice=voice
-        )
+        version = record_version(url or "", text or "", layout)
+        record = Record(key=f"{LOCAL_TABLE}-{version}", url=url or "", content=text or "", voice=voice, layout=layout)
         key = record.key
         staging = artifacts.staging_dir(key, RECORD_ASSET)
         artifacts.commit(key, RECORD_ASSET, staging, snapshot(record))
