@@ -12,6 +12,7 @@ import wave
 from pathlib import Path
 
 import dagster as dg
+import matplotlib
 import numpy as np
 import pytest
 
@@ -287,6 +288,23 @@ def test_cjk_text_without_a_cjk_font_keeps_the_srt_and_says_what_to_do(tmp_path,
     assert "大家好" in (folder / SRT).read_text(encoding="utf-8")
     warnings = result.asset_materializations_for_node("composite")[0].metadata["warnings"].value
     assert "SUBTITLE_FONT" in warnings
+
+
+def test_cjk_text_with_a_covering_font_is_burned_in(tmp_path, inputs, plain_render, ffmpeg_exe):
+    # matplotlib's LastResort font has a (placeholder) glyph for every code point: enough to prove the
+    # CJK path through wrapping, escaping and libass, without shipping a CJK font in the tests.
+    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "LastResortHE-Regular.ttf"
+    first = inputs["sentences"][0]
+    sentences = [
+        SentenceTiming(
+            index=0, text="大家好，欢迎来到我们的频道：今天讲三个技巧。", start_s=first.start_s, end_s=first.end_s
+        )
+    ]
+    manifest, folder, result = render(tmp_path, inputs, CompositeStyle(subtitle_font=str(font)), sentences=sentences)
+    assert result.success and manifest.subtitles_burned
+    _, plain_folder, _ = plain_render
+    at = (first.start_s + first.end_s) / 2
+    assert _band_difference(folder / MP4, plain_folder / MP4, at, 1080, 1920, ffmpeg_exe) > 8
 
 
 # --- helpers -----------------------------------------------------------------------------------
