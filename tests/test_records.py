@@ -1,0 +1,23 @@
+"""What a row is made into: the table's layout, overridden by the row's, and the version they give."""
+
+from talking_head_dagster.records import record_version, row_record
+from talking_head_dagster.resources.nocodb import TableMapping
+
+ROW = {"Id": 7, "url": " https://example.com/v.mp4 ", "content": "Hello there.", "layout": ""}
+
+
+def test_a_row_without_a_layout_keeps_the_version_it_always_had() -> None:
+    record = row_record("t-7", ROW, TableMapping(id="t"))
+    assert record.url == "https://example.com/v.mp4"
+    assert record.layout is None
+    assert record.version == record_version("https://example.com/v.mp4", "Hello there.")
+
+
+def test_the_table_layout_applies_and_a_row_value_overrides_it() -> None:
+    table = TableMapping(id="t", layout="split", layout_column="layout")
+    from_table = row_record("t-7", ROW, table)
+    from_row = row_record("t-7", {**ROW, "layout": " Full "}, table)
+    assert from_table.layout == "split"
+    assert from_row.layout == "full"
+    # A different layout is a different video: a new version, so a retried row renders it.
+    assert len({from_table.version, from_row.version, row_record("t-7", ROW, TableMapping(id="t")).version}) == 3
