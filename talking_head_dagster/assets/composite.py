@@ -138,6 +138,7 @@ def composite(
         metadata={
             "path": dg.MetadataValue.path(str(final / MP4)),
             "thumbnail": dg.MetadataValue.md(thumbnail),
+            "thumbnail_path": dg.MetadataValue.path(str(final / THUMBNAIL)),
             "bytes": manifest.bytes,
             "size_cap_bytes": style.max_bytes,
             "resolution": f"{manifest.width}x{manifest.height}",
