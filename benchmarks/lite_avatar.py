@@ -5,7 +5,7 @@ seconds, frames per second and peak memory; the time of a bare ffmpeg encode of 
 with the same settings, measured in the same run (the ratio is steadier than fps on a shared
 machine); and the lip-sync score (face-mesh lip gap vs. speech RMS, Pearson) for two portraits x
 two speech inputs, with a shuffled and a silent envelope as controls. Writes to
-``benchmarks/out/``: the MP4, three frames (mouth closed, mouth widest, mid-blink), a sheet of
+``benchmarks/out/``: the MP4, five frames (mouth closed, widest, rounded, spread, mid-blink), a sheet of
 mouth close-ups over one second, and the closed/open frames of the second portrait.
 """
 
@@ -229,7 +229,10 @@ def main() -> None:
         )
     best = min(walls)
     print(f"best of {len(walls)}: {best:.2f} s = {stats.frames / best:.1f} fps on {os.cpu_count()} cores")
-    print(f"mean openness {stats.mean_openness:.3f}")
+    print(
+        f"mean openness {stats.mean_openness:.3f}; "
+        f"MP4 {mp4.stat().st_size / 1e6:.2f} MB ({args.preset}, crf {renderer.crf})"
+    )
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_ffmpeg = child_rss.peak_kib / 1024
     print(f"peak RSS: python {peak_self:.0f} MiB + ffmpeg {peak_ffmpeg:.0f} MiB = {peak_self + peak_ffmpeg:.0f} MiB")
@@ -239,17 +242,23 @@ def main() -> None:
         f"{bare:.2f} s = {stats.frames / bare:.1f} fps; render/encode ratio {best / bare:.2f}"
     )
 
-    openness, blinks = renderer.drivers(wav)
+    openness, blinks, shape = renderer.drivers(wav)
     rest = np.flatnonzero((openness == 0) & (blinks == 0))
     closed = int(rest[len(rest) // 2]) if rest.size else int(np.argmin(openness + blinks))
     widest = int(np.argmax(openness))
     blink = int(np.argmax(blinks))
+    rounded = int(np.argmin(shape - (openness > 0.3)))
+    spread = int(np.argmax(shape + (openness > 0.3)))
     sheet_start = int(np.clip(widest - 12, 0, len(openness) - 25))
-    wanted = {closed, widest, blink, *range(sheet_start, sheet_start + 25)}
+    picks = (("closed", closed), ("open", widest), ("blink", blink), ("rounded", rounded), ("spread", spread))
+    wanted = {index for _, index in picks} | set(range(sheet_start, sheet_start + 25))
     frames = decode_frames(ffmpeg, mp4, args.size, wanted)
-    for name, index in (("closed", closed), ("open", widest), ("blink", blink)):
+    for name, index in picks:
         cv2.imwrite(str(OUT / f"frame_{name}.png"), frames[index])
-        print(f"frame_{name}.png: frame {index}, openness {openness[index]:.2f}, blink {blinks[index]:.2f}")
+        print(
+            f"frame_{name}.png: frame {index}, openness {openness[index]:.2f}, shape {shape[index]:+.2f}, "
+            f"blink {blinks[index]:.2f}"
+        )
     sheet = mouth_sheet([frames[i] for i in range(sheet_start, sheet_start + 25)], prepared.mouth_box)
     cv2.imwrite(str(OUT / "mouth_sheet.png"), sheet)
     print(
@@ -270,7 +279,7 @@ def main() -> None:
                 f"gap {np.nanmin(gaps):.3f}..{np.nanmax(gaps):.3f}, {int(np.isnan(gaps).sum())} frames without a face"
             )
             if p_name == "astronaut" and v_wav == wav:
-                a_open, _ = renderer.drivers(wav)
+                a_open, _, _ = renderer.drivers(wav)
                 a_closed = int(np.flatnonzero(a_open == 0)[len(np.flatnonzero(a_open == 0)) // 2])
                 a_frames = decode_frames(ffmpeg, OUT / "lipsync.mp4", args.size, {a_closed, int(np.argmax(a_open))})
                 cv2.imwrite(str(OUT / "astronaut_closed.png"), a_frames[a_closed])

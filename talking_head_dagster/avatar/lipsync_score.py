@@ -4,7 +4,8 @@ Three small tools, shared by the tests and the benchmark:
 
 * :func:`lip_gaps` runs MediaPipe's face mesh on rendered frames and returns, per frame, the
   inner-lip gap (landmarks 13 and 14) divided by the face height (landmarks 10 to 152), so the
-  value does not depend on the frame size or on the head's sway.
+  value does not depend on the frame size or on the head's sway; :func:`lip_measures` adds the
+  mouth width (corners 61 and 291), to judge the mouth's shape.
 * :func:`speech_envelope` is the plain RMS of the raw WAV samples in each video frame's time
   slot. It deliberately shares nothing with :mod:`talking_head_dagster.avatar.mouth` (no band
   filter, no gate, no smoothing, its own WAV reader), so a good score is not circular.
@@ -25,6 +26,7 @@ UPPER_INNER_LIP = 13
 LOWER_INNER_LIP = 14
 FOREHEAD = 10
 CHIN = 152
+MOUTH_CORNERS = (61, 291)
 
 
 def read_samples(path: Path) -> tuple[np.ndarray, int]:
@@ -64,9 +66,14 @@ def lip_gaps(frames_rgb: Iterable[np.ndarray]) -> np.ndarray:
     The mesh runs in video (tracking) mode, as on a real clip; ``refine_landmarks`` turns on
     MediaPipe's lip refinement, which places the inner lip contour on the visible lip edge.
     """
+    return lip_measures(frames_rgb)[:, 0]
+
+
+def lip_measures(frames_rgb: Iterable[np.ndarray]) -> np.ndarray:
+    """Per frame, (inner-lip gap, mouth width |p61 - p291|), both / face height; NaN: no face."""
     import mediapipe as mp
 
-    out: list[float] = []
+    out: list[tuple[float, float]] = []
     with mp.solutions.face_mesh.FaceMesh(
         static_image_mode=False, max_num_faces=1, refine_landmarks=True, min_detection_confidence=0.5
     ) as mesh:
@@ -74,7 +81,7 @@ def lip_gaps(frames_rgb: Iterable[np.ndarray]) -> np.ndarray:
             h, w = frame.shape[:2]
             result = mesh.process(np.ascontiguousarray(frame))
             if not result.multi_face_landmarks:
-                out.append(float("nan"))
+                out.append((float("nan"), float("nan")))
                 continue
             lm = result.multi_face_landmarks[0].landmark
 
@@ -82,9 +89,10 @@ def lip_gaps(frames_rgb: Iterable[np.ndarray]) -> np.ndarray:
                 return np.array([lm[i].x * w, lm[i].y * h])
 
             gap = float(np.linalg.norm(xy(UPPER_INNER_LIP) - xy(LOWER_INNER_LIP)))
+            width = float(np.linalg.norm(xy(MOUTH_CORNERS[0]) - xy(MOUTH_CORNERS[1])))
             face = float(np.linalg.norm(xy(FOREHEAD) - xy(CHIN)))
-            out.append(gap / face if face > 0 else float("nan"))
-    return np.array(out)
+            out.append((gap / face, width / face) if face > 0 else (float("nan"), float("nan")))
+    return np.array(out, dtype=np.float64).reshape(-1, 2)
 
 
 def pearson(a: np.ndarray, b: np.ndarray) -> float:

@@ -19,12 +19,14 @@ import numpy as np
 
 from talking_head_dagster.avatar.encode import avatar_mp4, encode_args
 from talking_head_dagster.avatar.face import FaceAnalysis, analyse_face, load_image
-from talking_head_dagster.avatar.mouth import openness_from_samples, read_wav
+from talking_head_dagster.avatar.mouth import mouth_drivers, read_wav
 
 CROP_FACTOR = 2.2  # crop side / face size: head and shoulders
 CROP_DROP = 0.12  # move the crop centre down by this fraction of the face height
 JAW_DROP = 0.30  # lower-lip drop at openness 1, as a fraction of the mouth width
 UPPER_LIP_LIFT = 0.12  # upper-lip lift, as a fraction of the jaw drop
+SPREAD = 0.10  # each mouth corner moves out by this fraction of the mouth width at shape +1 ("ee")
+ROUND = 0.11  # ...and in by this fraction at shape -1 ("oo")
 CAVITY_DARK = np.array([22, 16, 34], dtype=np.float32)  # BGR, top of the mouth cavity
 CAVITY_TONGUE = np.array([48, 44, 112], dtype=np.float32)  # BGR, bottom (tongue hint)
 TEETH = np.array([168, 184, 198], dtype=np.float32)  # BGR, shadowed ivory upper teeth
@@ -119,8 +121,9 @@ class LiteRenderer:
             eye_boxes=tuple(_box_through(rest, eye.roi, self.size) for eye in scene.eyes),
         )
 
-    def drivers(self, speech_wav: Path) -> tuple[np.ndarray, np.ndarray]:
-        """Per-frame mouth openness and eyelid closure (both in [0, 1]) for a speech WAV."""
+    def drivers(self, speech_wav: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-frame mouth openness and eyelid closure (both in [0, 1]) and mouth shape (-1 rounded
+        .. +1 spread) for a speech WAV."""
         samples, rate = read_wav(speech_wav)
         return self._drivers(samples, rate)
 
@@ -144,14 +147,14 @@ class LiteRenderer:
         scene = self._scene(portrait)
         # 2. Drivers.
         samples, rate = read_wav(speech_wav)
-        openness, blinks = self._drivers(samples, rate)
+        openness, blinks, shape = self._drivers(samples, rate)
         if len(openness) == 0:
             raise ValueError(f"{speech_wav}: the speech WAV holds no audio")
         motion = self._motion(len(openness), scene.landmarks)
         # 3. Frames into the MP4 (I420 is the encoder's own format: no conversion in ffmpeg).
         encoding = {"size": self.size, "fps": self.fps, "preset": self.preset, "crf": self.crf}
         with avatar_mp4(ffmpeg, out_mp4, speech_wav, pix_fmt="yuv420p", **encoding) as write:
-            self._frames(scene, openness, blinks, motion, write, progress)
+            self._frames(scene, openness, shape, blinks, motion, write, progress)
         return LiteRenderStats(
             frames=len(openness),
             fps=self.fps,
@@ -169,12 +172,12 @@ class LiteRenderer:
         canvas, landmarks = crop_face(load_image(portrait), analysis, self.size)
         return _Scene(canvas, landmarks, MouthWarp(landmarks, canvas.shape), _make_eyes(landmarks, canvas))
 
-    def _drivers(self, samples: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
-        openness = openness_from_samples(samples, rate, self.fps)
+    def _drivers(self, samples: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        mouth = mouth_drivers(samples, rate, self.fps)
         if not self.idle_motion:
-            return openness, np.zeros_like(openness)
-        blinks = blink_curve(len(openness), self.fps, np.random.default_rng([self.seed, 0]))
-        return openness, blinks
+            return mouth.openness, np.zeros_like(mouth.openness), mouth.shape
+        blinks = blink_curve(len(mouth.openness), self.fps, np.random.default_rng([self.seed, 0]))
+        return mouth.openness, blinks, mouth.shape
 
     def _motion(self, n_frames: int, landmarks: np.ndarray) -> np.ndarray:
         if not self.idle_motion:
@@ -186,6 +189,7 @@ class LiteRenderer:
         self,
         scene: _Scene,
         openness: np.ndarray,
+        shape: np.ndarray,
         blinks: np.ndarray,
         motion: np.ndarray,
         sink: Callable[[np.ndarray], None],
@@ -197,7 +201,7 @@ class LiteRenderer:
         frame = np.empty_like(canvas)
         yuv = np.empty((self.size * 3 // 2, self.size), np.uint8)  # I420: the encoder's own format
         for i in range(n_frames):
-            scene.mouth.apply(canvas, work, float(openness[i]))
+            scene.mouth.apply(canvas, work, float(openness[i]), float(shape[i]))
             for eye in scene.eyes:
                 eye.apply(canvas, work, float(blinks[i]))
             cv2.warpAffine(
@@ -295,10 +299,14 @@ def _grid(roi: tuple, frame: _Frame2D) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 class MouthWarp:
-    """Opens the mouth: drops the jaw and lower lip, lifts the upper lip a little, draws the cavity.
+    """Opens and shapes the mouth: drops the jaw and lower lip, lifts the upper lip a little,
+    moves the mouth corners out (spread) or in (rounded), draws the cavity.
 
-    Displacements are along the face's "down" axis ``ev`` and are fields over a region of
-    interest (ROI) that fade to zero before its border, so the warped ROI has no seam.
+    The opening displaces along the face's "down" axis ``ev``, the shape along ``eu``; both are
+    fields over a region of interest (ROI) that fade to zero before its border, so the warped ROI
+    has no seam. The shape is applied after the opening (the corners of the opened mouth move).
+    Where the resting mouth already shows teeth, the cavity keeps them: the upper teeth stay
+    with the skull, the lower ones travel with the jaw, and only the gap between them is dark.
     """
 
     def __init__(self, landmarks: np.ndarray, shape: tuple[int, ...]) -> None:
@@ -338,6 +346,45 @@ class MouthWarp:
         self.up = (UPPER_LIP_LIFT * self.drop * self._up_weight(u, v)).astype(np.float32)
         self.u_samples = np.linspace(self.c_in - self.a_in, self.c_in + self.a_in, 25)
         self.roi_out = np.empty((self.roi[3] - self.roi[1], self.roi[2] - self.roi[0], 3), np.uint8)
+        # Shape: the horizontal field (per unit of corner gain) and the opening fields stacked,
+        # so that one remap evaluates them where the shape moved each pixel from.
+        self.v_top, self.v_bottom = v_top, v_bottom
+        self.top_out = float(np.min(upper_out[1]))
+        self.low_flat = float(np.max(self.lower_in[1])) + 0.5 * mw
+        self.low_zero = max(self.low_flat + 0.1 * mw, min(float(np.max(jaw[1])), v_bottom - 2))
+        self.r_max = min(1.7, max(1.3, 0.95 * (u_half - 2 - abs(self.c_in)) / (mw / 2)))  # cheeks, not the jaw line
+        self.across = self._shift(u, v).astype(np.float32)
+        self.fields = cv2.merge([self.dv, self.up, self.down, self.gap_cap])
+        self.grid_x = (self.xs - self.roi[0]).astype(np.float32)
+        self.grid_y = (self.ys - self.roi[1]).astype(np.float32)
+        slope = np.diff(self.across, axis=1) * float(abs(f.eu[0])) if self.across.shape[1] > 1 else np.zeros(1)
+        # The gain may not fold the field (d/du of the shift stays above -0.8 and below 0.8).
+        self.max_gain = 0.8 / max(float(np.abs(slope).max()), 1e-6)
+        # Teeth: the resting inner-lip gap per pixel column (0 where the lips meet).
+        self.rest_gap = np.maximum(np.interp(u, *self.lower_in) - np.interp(u, *self.upper_in), 0.0).astype(np.float32)
+        self.shows_teeth = float(np.max(self.rest_gap[np.abs(u - self.c_in) < 0.5 * self.a_in], initial=0.0)) > 1.5
+
+    def _shift(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Source offset along ``eu`` per unit gain: -(u - c) in the mouth, fading out beside and
+        above/below it (an output pixel at u samples u + gain * shift: gain > 0 widens)."""
+        half = self.mw / 2
+        ru = (u - self.c_in) / half
+        f = ru * (1.0 - _smoothstep(1.0, self.r_max, np.abs(ru)))
+        g = _smoothstep(self.v_top + 2, self.top_out, v) * (1.0 - _smoothstep(self.low_flat, self.low_zero, v))
+        return -half * f * g
+
+    def _gain(self, spread: float) -> float:
+        """The gain moving the mouth corners by SPREAD (spread > 0) or ROUND (< 0) of the width."""
+        delta = spread * (SPREAD if spread > 0 else ROUND) * self.mw
+        gain = delta / (self.mw / 2 + delta)
+        return float(np.clip(gain, -self.max_gain, self.max_gain))
+
+    def _to_output(self, u: np.ndarray, v: np.ndarray, gain: float) -> np.ndarray:
+        """Where the shape moves a point at (u, v): solve p + gain * shift(p) = u by fixed point."""
+        p = u.copy()
+        for _ in range(3):
+            p = u - gain * self._shift(p, v)
+        return p
 
     def _lip_profile(self, u: np.ndarray) -> np.ndarray:
         """How far the lip opens across the mouth: 1 in the middle, 0 at the inner corners."""
@@ -374,29 +421,47 @@ class MouthWarp:
             v = v_lip + openness * self.drop * self._down_weight(u, v)
         return v
 
-    def apply(self, canvas: np.ndarray, work: np.ndarray, openness: float) -> None:
-        """Write the mouth ROI of ``work``: ``canvas`` with the mouth opened by ``openness``."""
+    def apply(self, canvas: np.ndarray, work: np.ndarray, openness: float, spread: float = 0.0) -> None:
+        """Write the mouth ROI of ``work``: ``canvas`` with the mouth opened by ``openness`` and
+        shaped by ``spread`` (-1 rounded .. +1 spread)."""
         x0, y0, x1, y1 = self.roi
-        if openness <= 0.0:
+        gain = self._gain(spread)
+        if openness <= 0.0 and gain == 0.0:
             work[y0:y1, x0:x1] = canvas[y0:y1, x0:x1]
             return
-        dv = self.dv
-        disp = np.where(dv < 0, np.minimum(openness * self.up, -dv), -np.minimum(openness * self.down, self.gap_cap))
-        map_x = self.xs + disp * self.f.ev[0]
-        map_y = self.ys + disp * self.f.ev[1]
+        eu, ev = self.f.eu, self.f.ev
+        if gain == 0.0:
+            qx, qy = self.xs, self.ys
+            dv, up, down, gap_cap = self.dv, self.up, self.down, self.gap_cap
+        else:
+            shift = gain * self.across
+            qx, qy = self.xs + shift * eu[0], self.ys + shift * eu[1]
+            at = cv2.remap(
+                self.fields, self.grid_x + shift * eu[0], self.grid_y + shift * eu[1], cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REPLICATE,
+            )  # fmt: skip
+            dv, up, down, gap_cap = cv2.split(at)
+        if openness > 0.0:
+            disp = np.where(dv < 0, np.minimum(openness * up, -dv), -np.minimum(openness * down, gap_cap))
+            map_x, map_y = qx + disp * ev[0], qy + disp * ev[1]
+        else:
+            map_x, map_y = qx, qy
         cv2.remap(canvas, map_x, map_y, cv2.INTER_LINEAR, dst=self.roi_out)
-        self._draw_cavity(self.roi_out, openness)
+        if openness > 0.0 or self.shows_teeth:
+            self._draw_cavity(canvas, self.roi_out, openness, gain)
         work[y0:y1, x0:x1] = self.roi_out
 
-    def _draw_cavity(self, roi: np.ndarray, openness: float) -> None:
-        """Dark inner mouth between the lifted upper and dropped lower lip, with upper teeth."""
+    def _draw_cavity(self, canvas: np.ndarray, roi: np.ndarray, openness: float, gain: float) -> None:
+        """Inner mouth between the lifted upper and dropped lower lip: dark, with upper teeth; or,
+        where the portrait shows its teeth at rest, those teeth with a dark gap between them."""
         us = self.u_samples
         top = np.interp(us, *self.upper_in) - openness * UPPER_LIP_LIFT * self.drop * self._lip_profile(us)
         bottom = self._lower_edge(us, openness)
         if float(np.max(bottom - top)) < 0.6:
             return
+        u_top, u_bottom = self._to_output(us, top, gain), self._to_output(us, bottom, gain)
         x0, y0 = self.roi[0], self.roi[1]
-        poly = np.concatenate([self.f.xy(us, top), self.f.xy(us[::-1], bottom[::-1])])
+        poly = np.concatenate([self.f.xy(u_top, top), self.f.xy(u_bottom[::-1], bottom[::-1])])
         poly -= np.array([x0, y0], np.float32)
         # Bounding box of the cavity (plus the feather), inside the ROI.
         bx0, by0 = np.maximum(np.floor(poly.min(axis=0)).astype(int) - 3, 0)
@@ -407,10 +472,11 @@ class MouthWarp:
         sigma = max(0.5, 0.012 * self.mw)
         alpha = cv2.GaussianBlur(mask, (0, 0), sigma).astype(np.float32) * (0.96 / 255.0)
         # Colour: dark at the top, tongue-red at the bottom, teeth just under the upper lip.
-        u = self.u[by0:by1, bx0:bx1]
-        v = self.v[by0:by1, bx0:bx1]
-        v_top = np.interp(u, us, top)
-        gap = np.maximum(np.interp(u, us, bottom) - v_top, 1e-3)
+        box = (slice(by0, by1), slice(bx0, bx1))
+        u, v = self.u[box], self.v[box]
+        v_top = np.interp(u, u_top, top)
+        v_bottom = np.interp(u, u_bottom, bottom)
+        gap = np.maximum(v_bottom - v_top, 1e-3)
         depth = np.clip((v - v_top) / gap, 0.0, 1.0)[..., None]
         colour = CAVITY_DARK + (CAVITY_TONGUE - CAVITY_DARK) * depth**2
         teeth_h = np.minimum(0.07 * self.mw, 0.35 * gap)
@@ -421,9 +487,33 @@ class MouthWarp:
         teeth *= float(np.clip((openness - 0.2) / 0.4, 0.0, 1.0)) * 0.7
         shade = 1.0 - 0.35 * np.clip(below_lip / np.maximum(teeth_h, 1e-3), 0.0, 1.0)
         colour += (TEETH * shade[..., None] - colour) * teeth[..., None]
-        patch = roi[by0:by1, bx0:bx1].astype(np.float32)
+        if self.shows_teeth:
+            colour = self._blend_teeth(canvas, colour, box, u, v, v_bottom)
+        patch = roi[box].astype(np.float32)
         a = alpha[..., None]
-        roi[by0:by1, bx0:bx1] = (patch + (colour - patch) * a + 0.5).astype(np.uint8)
+        roi[box] = (patch + (colour - patch) * a + 0.5).astype(np.uint8)
+
+    def _blend_teeth(
+        self, canvas: np.ndarray, colour: np.ndarray, box: tuple, u: np.ndarray, v: np.ndarray, v_bottom: np.ndarray
+    ) -> np.ndarray:
+        """The portrait's own mouth interior over the cavity colour: its upper part (upper teeth)
+        where it was, its lower part (lower teeth) moved down with the lower lip."""
+        upper = np.interp(u, *self.upper_in)
+        lower = np.interp(u, *self.lower_in)
+        g0 = self.rest_gap[box]
+        split = upper + 0.55 * g0  # upper teeth above this line at rest, lower teeth below
+        jaw = np.maximum(v_bottom - lower, 0.0)  # how far the lower lip (and teeth) moved down
+        w_upper = 1.0 - _smoothstep(split - 0.75, split + 0.75, v)
+        w_lower = _smoothstep(split + jaw - 0.75, split + jaw + 0.75, v)
+        weight = np.minimum(w_upper + w_lower, 1.0) * _smoothstep(1.0, 3.0, g0)
+        # Source rows: the upper teeth in place (never the lip above), the lower ones up by the drop.
+        v_src = np.where(w_upper >= w_lower, np.maximum(v, upper + 0.5), np.minimum(v - jaw, lower - 0.5))
+        step = (v_src - v).astype(np.float32)
+        ev = self.f.ev
+        inside = cv2.remap(
+            canvas, self.xs[box] + step * ev[0], self.ys[box] + step * ev[1], cv2.INTER_LINEAR
+        ).astype(np.float32)  # fmt: skip
+        return colour + (inside - colour) * weight[..., None]
 
 
 # ---------------------------------------------------------------------- eyes
