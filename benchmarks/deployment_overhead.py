@@ -1,0 +1,232 @@
+"""Orchestration overhead per record, and throughput of 5 rows at once, for both deployment shapes.
+
+    .venv/bin/python benchmarks/deployment_overhead.py [--mode embedded|production|both] [--rows 5]
+
+Each mode is driven only through NocoDB, as users drive it: rows are inserted into a real NocoDB
+table and the real dagster-daemon renders them (S3 results on SeaweedFS, both from tests/services):
+
+- ``embedded``: the single location (workspace.yaml, python_module), SQLite, the repo's dagster.yaml.
+- ``production``: both code locations as gRPC code servers (compose.yaml's commands) on the machine's
+  PostgreSQL with deploy/dagster.yaml (tests/support/production.py: the local run launcher in place
+  of Docker's), intermediates in S3.
+
+Phase 1, one row speaking a ~30 s script: wall time from the sensor tick that requested its first
+run to the row's nocodb_sync materialisation, minus the stages' own times (each materialisation's
+``stage_seconds``), and where the rest went (queue and launch, run start-up until the first step,
+the hand-offs between runs). Phase 2: ``--rows`` rows at once (the same script): rows per minute.
+The report goes to ``benchmarks/out/deployment/<mode>.json``.
+"""
+
+import argparse
+import itertools
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import dagster as dg  # noqa: E402
+
+from benchmarks.pipeline_stages import SCRIPT_30S  # noqa: E402
+
+STAGES = ["source_video", "tts_audio", "avatar_video", "composite", "public_url", "nocodb_sync"]
+
+
+def settings_env(work: Path, nocodb_server, s3_server, table: str, bucket: str, media_host: str, s3_artifacts: bool):
+    env = {
+        "TALKING_HEAD_SENSOR_INTERVAL_S": "5",
+        "TALKING_HEAD_STAGE_SENSOR_INTERVAL_S": "2",
+        "TALKING_HEAD_NOCODB__URL": nocodb_server.base_url,
+        "TALKING_HEAD_NOCODB__API_TOKEN": nocodb_server.api_token,
+        "TALKING_HEAD_NOCODB__TABLES": json.dumps([{"id": table}]),
+        "TALKING_HEAD_S3__ENDPOINT_URL": s3_server.endpoint_url,
+        "TALKING_HEAD_S3__ACCESS_KEY_ID": s3_server.access_key,
+        "TALKING_HEAD_S3__SECRET_ACCESS_KEY": s3_server.secret_key,
+        "TALKING_HEAD_S3__BUCKET": bucket,
+        "TALKING_HEAD_PUBLISH__BACKEND": "s3",
+        "TALKING_HEAD_ARTIFACTS__LOCAL_DIR": str(work / "artifacts"),
+        "TALKING_HEAD_DOWNLOAD__ALLOWED_HOSTS": json.dumps([media_host]),
+        "TALKING_HEAD_AVATAR__BACKEND": "lite",
+    }
+    if s3_artifacts:
+        env["TALKING_HEAD_ARTIFACTS__BACKEND"] = "s3"
+    return env
+
+
+def _events(instance: dg.DagsterInstance, run_id: str) -> list:
+    return [e for e in instance.all_logs(run_id) if e.dagster_event]
+
+
+def sensor_ticks(instance: dg.DagsterInstance, name: str) -> list:
+    """The ticks of the sensor ``name`` (in whichever location), with the runs each requested."""
+    from dagster._core.scheduler.instigation import InstigatorType
+
+    ticks = []
+    for state in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR):
+        if state.name == name:
+            ticks += instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=1000)
+    return ticks
+
+
+def record_timeline(instance: dg.DagsterInstance, key: str) -> dict:
+    """Where one record's wall time went, from the run storage and the event log."""
+    runs = sorted(
+        instance.get_run_records(dg.RunsFilter(tags={"dagster/partition": key})), key=lambda r: r.create_timestamp
+    )
+    run_ids = {r.dagster_run.run_id for r in runs}
+    ticks = [tick for tick in sensor_ticks(instance, "nocodb_rows") if set(tick.run_ids) & run_ids]
+    first_created = runs[0].create_timestamp.timestamp()
+    tick_at = min((t.timestamp for t in ticks), default=first_created)
+    stage_seconds, steps, per_run = {}, 0.0, []
+    done_at = None
+    for record in runs:
+        run_id = record.dagster_run.run_id
+        events = _events(instance, run_id)
+        by_type: dict[str, list] = {}
+        for event in events:
+            by_type.setdefault(event.dagster_event.event_type_value, []).append(event)
+        for event in by_type.get("ASSET_MATERIALIZATION", []):
+            materialization = event.dagster_event.event_specific_data.materialization
+            seconds = materialization.metadata.get("stage_seconds")
+            if seconds is not None:
+                stage_seconds[materialization.asset_key.to_user_string()] = float(seconds.value)
+            if materialization.asset_key.to_user_string() == "nocodb_sync":
+                done_at = event.timestamp
+        step_starts = [e.timestamp for e in by_type.get("STEP_START", [])]
+        step_ends = [e.timestamp for e in by_type.get("STEP_SUCCESS", [])]
+        steps += sum(end - start for start, end in zip(sorted(step_starts), sorted(step_ends), strict=False))
+        created = record.create_timestamp.timestamp()
+        start = record.start_time or created
+        per_run.append(
+            {
+                "job": record.dagster_run.job_name,
+                "queued_to_started_s": round(start - created, 2),
+                "started_to_first_step_s": round(min(step_starts, default=start) - start, 2),
+                "steps_s": round(sum(e - s for s, e in zip(sorted(step_starts), sorted(step_ends), strict=False)), 2),
+                "last_step_to_end_s": round((record.end_time or start) - max(step_ends, default=start), 2),
+                "created": created,
+                "ended": record.end_time,
+            }
+        )
+    handoffs = [round(b["created"] - a["ended"], 2) for a, b in itertools.pairwise(per_run)]
+    wall = (done_at or time.time()) - tick_at
+    stages_total = sum(stage_seconds.values())
+    return {
+        "key": key,
+        "wall_s": round(wall, 2),
+        "stage_seconds": stage_seconds,
+        "stages_total_s": round(stages_total, 2),
+        "overhead_s": round(wall - stages_total, 2),
+        "overhead_pct": round(100 * (wall - stages_total) / wall, 1),
+        "tick_to_first_run_created_s": round(first_created - tick_at, 2),
+        "runs": [{k: v for k, v in run.items() if k not in ("created", "ended")} for run in per_run],
+        "handoffs_s": handoffs,
+    }
+
+
+def wait_done(nocodb, server, table: str, row_ids: list[int], timeout: float = 3600) -> float:
+    """Seconds until every row shows its URL (what users see)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if all(nocodb.get_row(server, table, row_id).get("chengpinurl") for row_id in row_ids):
+            return time.monotonic() - started
+        time.sleep(2)
+    raise TimeoutError(f"rows {row_ids} not done after {timeout} s")
+
+
+def wait_runs_over(instance: dg.DagsterInstance, keys: list[str], timeout: float = 300) -> None:
+    """Until the rows' runs have ended (the URL is in the row a moment before the run records its end)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = instance.get_run_records(dg.RunsFilter(tags={"dagster/partition": keys}))
+        if all(r.dagster_run.is_finished for r in runs):
+            return
+        time.sleep(1)
+
+
+def run_mode(mode: str, rows: int, out: Path) -> dict:
+    from talking_head_dagster.demo import make_background, serve_directory
+    from talking_head_dagster.media.binary import ffmpeg_binary
+    from tests.services import nocodb, seaweedfs
+    from tests.support.deployment import fresh_bucket
+    from tests.support.processes import BIN, REPO, started
+    from tests.support.production import postgres_database, two_location_deployment
+
+    work = Path(tempfile.mkdtemp(prefix=f"{mode}-", dir=out)).resolve()
+    nocodb_server, s3_server = nocodb.ensure_running(), seaweedfs.ensure_running()
+    make_background(work / "media" / "background.mp4", ffmpeg_binary())
+    report: dict = {"mode": mode, "cpu_count": os.cpu_count(), "load_before": os.getloadavg()}
+    with ExitStack() as stack:
+        base_url = stack.enter_context(serve_directory(work / "media"))
+        media_host = base_url.split("://")[1]
+        table = nocodb.create_table(nocodb_server, f"bench_{mode}_{uuid.uuid4().hex[:6]}")
+        env_settings = settings_env(
+            work, nocodb_server, s3_server, table, fresh_bucket(s3_server), media_host, mode == "production"
+        )
+        if mode == "embedded":
+            home = work / "dagster_home"
+            home.mkdir()
+            shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+            env = {**os.environ, **env_settings, "DAGSTER_HOME": str(home), "DAGSTER_GRPC_TIMEOUT_SECONDS": "300"}
+            command = [str(BIN / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")]
+            stack.enter_context(started(command, env, work / "daemon.log"))
+            instance = stack.enter_context(dg.DagsterInstance.from_config(str(home)))
+        else:
+            database = stack.enter_context(postgres_database())
+            deployment = stack.enter_context(two_location_deployment(work, database, env_settings))
+            stack.enter_context(deployment.daemon())
+            instance = stack.enter_context(deployment.instance())
+        row = {"url": f"{base_url}/background.mp4", "content": SCRIPT_30S}
+
+        # Phase 1: one row alone (the daemon warms up on it first: code servers already loaded).
+        [row_id] = nocodb.insert_rows(nocodb_server, table, [row])
+        wait_done(nocodb, nocodb_server, table, [row_id])
+        wait_runs_over(instance, [f"{table}-{row_id}"])
+        report["one_row"] = record_timeline(instance, f"{table}-{row_id}")
+        print(json.dumps(report["one_row"], indent=2), flush=True)
+
+        # Phase 2: several rows at once (each a new version: a word differs).
+        batch = [{**row, "content": f"{SCRIPT_30S} Take {n}."} for n in range(1, rows + 1)]
+        started_at = time.monotonic()
+        row_ids = nocodb.insert_rows(nocodb_server, table, batch)
+        elapsed = wait_done(nocodb, nocodb_server, table, row_ids)
+        wait_runs_over(instance, [f"{table}-{r}" for r in row_ids])
+        timelines = [record_timeline(instance, f"{table}-{r}") for r in row_ids]
+        report["batch"] = {
+            "rows": rows,
+            "elapsed_s": round(elapsed, 1),
+            "rows_per_minute": round(60 * rows / elapsed, 2),
+            "stage_seconds_mean": {
+                s: round(sum(t["stage_seconds"].get(s, 0) for t in timelines) / rows, 2) for s in STAGES
+            },
+            "overhead_pct_mean": round(sum(t["overhead_pct"] for t in timelines) / rows, 1),
+            "per_row_wall_s": [t["wall_s"] for t in timelines],
+            "loop_wait_s": round(time.monotonic() - started_at - elapsed, 1),
+        }
+        report["load_after"] = os.getloadavg()
+    (out / f"{mode}.json").write_text(json.dumps(report, indent=2))
+    print(json.dumps(report["batch"], indent=2), flush=True)
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=["embedded", "production", "both"], default="both")
+    parser.add_argument("--rows", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "deployment")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for mode in ("embedded", "production") if args.mode == "both" else (args.mode,):
+        run_mode(mode, args.rows, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
