@@ -86,12 +86,13 @@ def test_lips_close_on_bilabials(measured, phrases: dict[str, Path]) -> None:
     control = closures_in_speech(
         measured("no_bilabial")[0][:, 0], rest_gap, speech_envelope(phrases["no_bilabial"], FPS)
     )
-    # Each closure sits in a dip of the raw energy: quieter than the loud speech around it.
+    # How many closures sit in a dip of the raw energy is printed, not asserted: about 70 % of all
+    # speech frames count as "in a dip" by this measure, so it cannot tell a renderer that closes
+    # the lips on bilabials from one that closes them anywhere. The control phrase can.
     dips = [envelope[k] < 0.5 * envelope[max(0, k - 5) : k + 6].max() for k in events]
     print(f"bilabial phrase: {len(events)} closures at frames {events}, in energy dips {sum(dips)}; control {control}")
     # The phrase has 13 bilabials, some merged within a frame or two (b-m, m-p): at least 6 visible.
     assert len(events) >= 6
-    assert np.mean(dips) >= 0.8
     assert len(control) < 0.75 * len(events)
 
 
