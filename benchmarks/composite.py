@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.support, which the composite tests share
+
 PARAGRAPH = (
     "Good morning, and thank you for watching. Today we look at three simple habits that make a big "
     "difference at work. First, plan your day the evening before, so the morning starts with a clear goal. "
@@ -170,7 +172,6 @@ def make_inputs(folder: Path, ffmpeg: str, seconds: float, grain: int = 0) -> di
     )
     return {
         "speech": folder / "speech.wav",
-        "rate": rate,
         "duration": duration,
         "sentences": sentences,
         "avatar": folder / "avatar.mp4",
@@ -181,78 +182,20 @@ def make_inputs(folder: Path, ffmpeg: str, seconds: float, grain: int = 0) -> di
 
 def run_ours(folder: Path, inputs: dict, style) -> dict:
     """The composite asset, materialised alone on prepared upstream artifacts."""
-    import dagster as dg
+    from tests.support.composite_stage import Upstream, materialize_composite
 
-    from talking_head_dagster.assets.composite import CompositeConfig, composite
-    from talking_head_dagster.manifests import AvatarManifest, RecordSnapshot, SourceVideoManifest
-    from talking_head_dagster.resources.artifact_store import ArtifactStore
-    from talking_head_dagster.resources.ffmpeg import FFmpegResource
-    from talking_head_dagster.speech.timing import SpeechManifest
-
-    store = ArtifactStore(backend="local", local_dir=str(folder))
-    duration = inputs["duration"]
-    record = RecordSnapshot(key=KEY, url="https://example.com/v.mp4", content=PARAGRAPH, version="bench")
-    manifests = {
-        "source_video": (
-            inputs["source"],
-            SourceVideoManifest(
-                record=record,
-                file="source.mp4",
-                bytes=inputs["source"].stat().st_size,
-                duration_s=inputs["source_s"],
-                width=720,
-                height=1280,
-                fps=30,
-                video_codec="h264",
-                has_audio=True,
-                download_seconds=0,
-            ),
-        ),
-        "tts_audio": (
-            inputs["speech"],
-            SpeechManifest(
-                wav_file="speech.wav",
-                text=PARAGRAPH,
-                language="en",
-                voice="en_US-joe-medium",
-                sample_rate=inputs["rate"],
-                duration_s=duration,
-                sentences=inputs["sentences"],
-                synthesis_seconds=0,
-            ),
-        ),
-        "avatar_video": (
-            inputs["avatar"],
-            AvatarManifest(
-                file="avatar.mp4",
-                backend="test pattern",
-                portrait="none",
-                frames=math.ceil(duration * 25),
-                fps=25,
-                width=512,
-                height=512,
-                duration_s=duration,
-                render_seconds=0,
-            ),
-        ),
-    }
-    for asset, (path, manifest) in manifests.items():
-        staging = store.staging_dir(KEY, asset)
-        shutil.copyfile(path, staging / path.name)
-        store.commit(KEY, asset, staging, manifest)
-    with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("records", [KEY])
-        result = dg.materialize(
-            [composite],
-            partition_key=KEY,
-            instance=instance,
-            resources={
-                "artifacts": store,
-                "ffmpeg": FFmpegResource(),
-                "composite_format": CompositeConfig(style=style),
-            },
-        )
-        metadata = result.asset_materializations_for_node("composite")[0].metadata
+    upstream = Upstream(
+        background=inputs["source"],
+        speech=inputs["speech"],
+        avatar=inputs["avatar"],
+        script=PARAGRAPH,
+        sentences=inputs["sentences"],
+        duration_s=inputs["duration"],
+    )
+    _, result = materialize_composite(folder, KEY, upstream, style)
+    if not result.success:
+        raise RuntimeError(f"the composite failed in {folder}")
+    metadata = result.asset_materializations_for_node("composite")[0].metadata
     return {"loudness_lufs": metadata["loudness_lufs"].value, "bytes": metadata["bytes"].value}
 
 

@@ -16,16 +16,15 @@ import matplotlib
 import numpy as np
 import pytest
 
-from talking_head_dagster.assets.composite import MP4, SRT, THUMBNAIL, CompositeConfig, composite
-from talking_head_dagster.manifests import AvatarManifest, CompositeManifest, RecordSnapshot, SourceVideoManifest
+from talking_head_dagster.assets.composite import MP4, SRT, THUMBNAIL
+from talking_head_dagster.manifests import CompositeManifest
 from talking_head_dagster.media.probe import count_video_frames, probe
 from talking_head_dagster.media.style import CompositeStyle
-from talking_head_dagster.resources.artifact_store import ArtifactStore
-from talking_head_dagster.resources.ffmpeg import FFmpegResource
 from talking_head_dagster.resources.speech import PiperSpeech
-from talking_head_dagster.speech.timing import SentenceTiming, SpeechManifest
+from talking_head_dagster.speech.timing import SentenceTiming
 from tests.avatar.conftest import write_wav
 from tests.conftest import make_clip
+from tests.support.composite_stage import Upstream, materialize_composite
 
 SCRIPT = "Welcome to the channel. Today we look at three quick tips for better videos."
 LEAD_SILENCE_S = 0.8
@@ -73,75 +72,20 @@ def render(
     models_dir: Path | None = None,
 ) -> tuple[CompositeManifest, Path, dg.ExecuteInProcessResult]:
     """Materialise ``composite`` for prepared upstream artifacts; returns its manifest and folder."""
-    store = ArtifactStore(backend="local", local_dir=str(tmp_path / "artifacts"))
-    background: Path = inputs["short_background"]  # type: ignore[assignment]
-    record = RecordSnapshot(key=KEY, url="https://example.com/v.mp4", content=SCRIPT, version="v1", layout=layout)
-    info = probe(background, FFmpegResource().exe)
-    _commit(
-        store,
-        "source_video",
-        background,
-        SourceVideoManifest(
-            record=record,
-            file=background.name,
-            bytes=background.stat().st_size,
-            duration_s=info.duration_s or 0,
-            width=640,
-            height=360,
-            fps=25,
-            video_codec="h264",
-            has_audio=True,
-            download_seconds=0.0,
-        ),
+    upstream = Upstream(
+        background=inputs["short_background"],  # type: ignore[arg-type]
+        speech=inputs["speech"],  # type: ignore[arg-type]
+        avatar=inputs["avatar"],  # type: ignore[arg-type]
+        script=SCRIPT,
+        sentences=sentences if sentences is not None else inputs["sentences"],  # type: ignore[arg-type]
+        duration_s=inputs["duration"],  # type: ignore[arg-type]
+        layout=layout,
     )
-    duration: float = inputs["duration"]  # type: ignore[assignment]
-    _commit(
-        store,
-        "tts_audio",
-        inputs["speech"],
-        SpeechManifest(  # type: ignore[arg-type]
-            wav_file="speech.wav",
-            text=SCRIPT,
-            language="en",
-            voice="en_US-joe-medium",
-            sample_rate=inputs["rate"],
-            duration_s=duration,
-            sentences=sentences if sentences is not None else inputs["sentences"],
-            synthesis_seconds=0.0,
-        ),
+    store, result = materialize_composite(
+        tmp_path / "artifacts", KEY, upstream, style, models_dir=models_dir or tmp_path / "models"
     )
-    _commit(
-        store,
-        "avatar_video",
-        inputs["avatar"],
-        AvatarManifest(  # type: ignore[arg-type]
-            file="avatar.mp4",
-            backend="test pattern",
-            portrait="none",
-            frames=math.ceil(duration * 25),
-            fps=25,
-            width=512,
-            height=512,
-            duration_s=duration,
-            render_seconds=0.0,
-        ),
-    )
-    with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("records", [KEY])
-        result = dg.materialize(
-            [composite],
-            partition_key=KEY,
-            instance=instance,
-            raise_on_error=False,
-            resources={
-                "artifacts": store,
-                "ffmpeg": FFmpegResource(),
-                "composite_format": CompositeConfig(style=style, models_dir=str(models_dir or tmp_path / "models")),
-            },
-        )
-        folder = tmp_path / "artifacts" / KEY / "composite"
-        manifest = store.manifest(KEY, "composite", CompositeManifest) if result.success else None
-    return manifest, folder, result  # type: ignore[return-value]
+    manifest = store.manifest(KEY, "composite", CompositeManifest) if result.success else None
+    return manifest, tmp_path / "artifacts" / KEY / "composite", result  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="module")
@@ -308,13 +252,6 @@ def test_cjk_text_with_a_covering_font_is_burned_in(tmp_path, inputs, plain_rend
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def _commit(store: ArtifactStore, asset: str, file: Path, manifest) -> None:
-    staging = store.staging_dir(KEY, asset)
-    name = manifest.wav_file if isinstance(manifest, SpeechManifest) else manifest.file
-    (staging / name).write_bytes(file.read_bytes())
-    store.commit(KEY, asset, staging, manifest)
 
 
 def _read_wav(path: Path) -> tuple[int, np.ndarray]:
