@@ -40,19 +40,19 @@ STAGES = ["source_video", "tts_audio", "avatar_video", "composite", "public_url"
 
 
 def settings_env(work: Path, nocodb_server, s3_server, table: str, bucket: str, media_host: str, s3_artifacts: bool):
+    from tests.support.deployment import deployment_env
+
     env = {
+        **deployment_env(
+            nocodb_server,
+            s3_server,
+            table={"id": table},
+            bucket=bucket,
+            media_host=media_host,
+            artifacts_dir=work / "artifacts",
+        ),
         "TALKING_HEAD_SENSOR_INTERVAL_S": "5",
         "TALKING_HEAD_STAGE_SENSOR_INTERVAL_S": "2",
-        "TALKING_HEAD_NOCODB__URL": nocodb_server.base_url,
-        "TALKING_HEAD_NOCODB__API_TOKEN": nocodb_server.api_token,
-        "TALKING_HEAD_NOCODB__TABLES": json.dumps([{"id": table}]),
-        "TALKING_HEAD_S3__ENDPOINT_URL": s3_server.endpoint_url,
-        "TALKING_HEAD_S3__ACCESS_KEY_ID": s3_server.access_key,
-        "TALKING_HEAD_S3__SECRET_ACCESS_KEY": s3_server.secret_key,
-        "TALKING_HEAD_S3__BUCKET": bucket,
-        "TALKING_HEAD_PUBLISH__BACKEND": "s3",
-        "TALKING_HEAD_ARTIFACTS__LOCAL_DIR": str(work / "artifacts"),
-        "TALKING_HEAD_DOWNLOAD__ALLOWED_HOSTS": json.dumps([media_host]),
         "TALKING_HEAD_AVATAR__BACKEND": "lite",
     }
     if s3_artifacts:

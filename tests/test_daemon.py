@@ -5,7 +5,6 @@ project's workspace.yaml, the real NocoDB and SeaweedFS: a row inserted into the
 with a URL that serves the rendered MP4, and no one calls anything but the daemon.
 """
 
-import json
 import os
 import shutil
 import signal
@@ -20,7 +19,7 @@ import pytest
 import requests
 
 from tests.services import nocodb
-from tests.support.deployment import fresh_bucket
+from tests.support.deployment import deployment_env, fresh_bucket
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parent.parent
@@ -40,16 +39,14 @@ def test_daemon_turns_a_new_row_into_a_video(
         # The shared 2-core test machine can be slow to answer the daemon's gRPC calls.
         "DAGSTER_GRPC_TIMEOUT_SECONDS": "300",
         "TALKING_HEAD_SENSOR_INTERVAL_S": "3",
-        "TALKING_HEAD_NOCODB__URL": nocodb_server.base_url,
-        "TALKING_HEAD_NOCODB__API_TOKEN": nocodb_server.api_token,
-        "TALKING_HEAD_NOCODB__TABLES": json.dumps([{"id": table}]),
-        "TALKING_HEAD_S3__ENDPOINT_URL": s3_server.endpoint_url,
-        "TALKING_HEAD_S3__ACCESS_KEY_ID": s3_server.access_key,
-        "TALKING_HEAD_S3__SECRET_ACCESS_KEY": s3_server.secret_key,
-        "TALKING_HEAD_S3__BUCKET": bucket,
-        "TALKING_HEAD_PUBLISH__BACKEND": "s3",
-        "TALKING_HEAD_ARTIFACTS__LOCAL_DIR": str(tmp_path / "artifacts"),
-        "TALKING_HEAD_DOWNLOAD__ALLOWED_HOSTS": json.dumps([media_host]),
+        **deployment_env(
+            nocodb_server,
+            s3_server,
+            table={"id": table},
+            bucket=bucket,
+            media_host=media_host,
+            artifacts_dir=tmp_path / "artifacts",
+        ),
     }
     [row_id] = nocodb.insert_rows(
         nocodb_server,

@@ -8,7 +8,6 @@ The killed run is a real process of its own, killed with SIGKILL in the middle o
 
 import dataclasses
 import hashlib
-import json
 import os
 import signal
 import subprocess
@@ -25,7 +24,15 @@ from talking_head_dagster.partitions import RecordKey
 from talking_head_dagster.render import failure_message
 from talking_head_dagster.sensors.cursor import SweepCursor
 from tests.services import nocodb
-from tests.support.deployment import deploy, deployment_settings, fresh_bucket, launch, object_keys, tick
+from tests.support.deployment import (
+    deploy,
+    deployment_env,
+    deployment_settings,
+    fresh_bucket,
+    launch,
+    object_keys,
+    tick,
+)
 from tests.support.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.integration
@@ -201,18 +208,15 @@ def test_run_killed_during_composite_and_reexecuted_from_failure(
     home.mkdir()
     env = {
         "DAGSTER_HOME": str(home),
-        "TALKING_HEAD_NOCODB__URL": nocodb_server.base_url,
-        "TALKING_HEAD_NOCODB__API_TOKEN": nocodb_server.api_token,
-        "TALKING_HEAD_NOCODB__TABLES": json.dumps([{"id": table, "status_column": "status", "error_column": "error"}]),
-        "TALKING_HEAD_S3__ENDPOINT_URL": s3_server.endpoint_url,
-        "TALKING_HEAD_S3__REGION": s3_server.region,
-        "TALKING_HEAD_S3__ACCESS_KEY_ID": s3_server.access_key,
-        "TALKING_HEAD_S3__SECRET_ACCESS_KEY": s3_server.secret_key,
-        "TALKING_HEAD_S3__BUCKET": bucket,
-        "TALKING_HEAD_PUBLISH__BACKEND": "s3",
-        "TALKING_HEAD_ARTIFACTS__LOCAL_DIR": str(tmp_path / "artifacts"),
+        **deployment_env(
+            nocodb_server,
+            s3_server,
+            table={"id": table, "status_column": "status", "error_column": "error"},
+            bucket=bucket,
+            media_host=media_host,
+            artifacts_dir=tmp_path / "artifacts",
+        ),
         "TALKING_HEAD_SPEECH__MODELS_DIR": str(tmp_path / "models"),
-        "TALKING_HEAD_DOWNLOAD__ALLOWED_HOSTS": json.dumps([media_host]),
         "TALKING_HEAD_RETRY__BASE_DELAY_S": "0.5",
         "TALKING_HEAD_RETRY__MAX_TOTAL_S": "20",
     }

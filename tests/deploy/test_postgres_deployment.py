@@ -8,7 +8,6 @@ render; every row must end done, each stage done exactly once, and no two avatar
 """
 
 import itertools
-import json
 import os
 import signal
 import time
@@ -21,7 +20,7 @@ import requests
 
 from talking_head_dagster.locations import AVATAR_JOB, FINISH_JOB, PREPARE_JOB
 from tests.services import nocodb
-from tests.support.deployment import fresh_bucket
+from tests.support.deployment import deployment_env, fresh_bucket
 from tests.support.production import postgres_database, two_location_deployment
 
 pytestmark = pytest.mark.integration
@@ -31,21 +30,20 @@ STAGES = ["source_video", "tts_audio", "avatar_video", "composite", "public_url"
 
 
 def _settings_env(tmp_path: Path, nocodb_server, s3_server, table: str, bucket: str, media_host: str) -> dict:
+    table_columns = {"id": table, "status_column": "status", "error_column": "error"}
     return {
+        **deployment_env(
+            nocodb_server,
+            s3_server,
+            table=table_columns,
+            bucket=bucket,
+            media_host=media_host,
+            artifacts_dir=tmp_path / "cache",
+        ),
         "TALKING_HEAD_SENSOR_INTERVAL_S": "3",
         "TALKING_HEAD_STAGE_SENSOR_INTERVAL_S": "2",
-        "TALKING_HEAD_NOCODB__URL": nocodb_server.base_url,
-        "TALKING_HEAD_NOCODB__API_TOKEN": nocodb_server.api_token,
-        "TALKING_HEAD_NOCODB__TABLES": json.dumps([{"id": table, "status_column": "status", "error_column": "error"}]),
-        "TALKING_HEAD_S3__ENDPOINT_URL": s3_server.endpoint_url,
-        "TALKING_HEAD_S3__ACCESS_KEY_ID": s3_server.access_key,
-        "TALKING_HEAD_S3__SECRET_ACCESS_KEY": s3_server.secret_key,
-        "TALKING_HEAD_S3__BUCKET": bucket,
         # Intermediates in S3, as between machines; each location keeps its own local cache.
         "TALKING_HEAD_ARTIFACTS__BACKEND": "s3",
-        "TALKING_HEAD_ARTIFACTS__LOCAL_DIR": str(tmp_path / "cache"),
-        "TALKING_HEAD_PUBLISH__BACKEND": "s3",
-        "TALKING_HEAD_DOWNLOAD__ALLOWED_HOSTS": json.dumps([media_host]),
         "TALKING_HEAD_AVATAR__BACKEND": "lite",
     }
 

@@ -1,5 +1,6 @@
 """A test deployment: the real Definitions pointed at the test NocoDB table and SeaweedFS bucket."""
 
+import json
 import uuid
 from pathlib import Path
 
@@ -64,6 +65,27 @@ def deploy(monkeypatch: pytest.MonkeyPatch, settings: Settings, nocodb_server, s
     monkeypatch.setenv(NOCODB_TOKEN_ENV, nocodb_server.api_token)
     monkeypatch.setenv(S3_SECRET_ENV, s3_server.secret_key)
     return build_definitions(settings)
+
+
+def deployment_env(
+    nocodb_server, s3_server, *, table: dict[str, str], bucket: str, media_host: str, artifacts_dir: Path
+) -> dict[str, str]:
+    """The ``TALKING_HEAD_*`` environment of a deployment on the test NocoDB and S3 server, as a daemon,
+    code server or run process reads it: results in S3, intermediates cached locally, downloads
+    allowed from the test media server only."""
+    return {
+        "TALKING_HEAD_NOCODB__URL": nocodb_server.base_url,
+        "TALKING_HEAD_NOCODB__API_TOKEN": nocodb_server.api_token,
+        "TALKING_HEAD_NOCODB__TABLES": json.dumps([table]),
+        "TALKING_HEAD_S3__ENDPOINT_URL": s3_server.endpoint_url,
+        "TALKING_HEAD_S3__REGION": s3_server.region,
+        "TALKING_HEAD_S3__ACCESS_KEY_ID": s3_server.access_key,
+        "TALKING_HEAD_S3__SECRET_ACCESS_KEY": s3_server.secret_key,
+        "TALKING_HEAD_S3__BUCKET": bucket,
+        "TALKING_HEAD_PUBLISH__BACKEND": "s3",
+        "TALKING_HEAD_ARTIFACTS__LOCAL_DIR": str(artifacts_dir),
+        "TALKING_HEAD_DOWNLOAD__ALLOWED_HOSTS": json.dumps([media_host]),
+    }
 
 
 def s3_connection(s3_server, bucket: str = "unused") -> S3Connection:
