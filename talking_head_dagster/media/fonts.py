@@ -8,13 +8,17 @@ embedded default needs no system fonts). It has no Chinese or Japanese glyphs: f
 
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.util import find_spec
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
-from matplotlib.ft2font import FT2Font
+if TYPE_CHECKING:
+    from matplotlib.ft2font import FT2Font
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
-BUNDLED_FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
+# Found without importing matplotlib (0.7 s): every run process imports this module, only the composite reads fonts.
+_MATPLOTLIB = Path(find_spec("matplotlib").submodule_search_locations[0])
+BUNDLED_FONT = _MATPLOTLIB / "mpl-data" / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,9 @@ class Font:
 
 
 @cache
-def _face(path: Path) -> FT2Font:
+def _face(path: Path) -> "FT2Font":
+    from matplotlib.ft2font import FT2Font
+
     return FT2Font(str(path))
 
 
