@@ -252,11 +252,40 @@ def _wait_ready(pid: int) -> None:
     )
 
 
+STALE_BUCKET_S = 3600
+
+
+def remove_stale_buckets(s3: S3Server, older_than_s: float = STALE_BUCKET_S) -> int:
+    """Delete buckets, with their objects, created more than ``older_than_s`` ago; return how many.
+
+    ``weed mini`` gives every bucket volumes of its own and caps the volumes at free disk / 128 MB,
+    so the buckets earlier test runs leave behind would end in "No writable volumes and no free
+    volumes left". Buckets of a run still in progress are younger than the cutoff.
+    """
+    api = client(s3)
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for bucket in api.list_buckets().get("Buckets", []):
+        if bucket["CreationDate"].timestamp() > cutoff:
+            continue
+        for page in api.get_paginator("list_objects_v2").paginate(Bucket=bucket["Name"]):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                api.delete_objects(Bucket=bucket["Name"], Delete={"Objects": keys})
+        api.delete_bucket(Bucket=bucket["Name"])
+        removed += 1
+    return removed
+
+
 def ensure_running() -> S3Server:
-    """Start ``weed mini`` in the background unless the S3 endpoint already answers; return it."""
+    """Start ``weed mini`` in the background unless the S3 endpoint already answers; return it.
+
+    Either way, buckets left by earlier runs are removed first, so their volumes are free again.
+    """
     state = state_dir()
     with file_lock(state / "start.lock"):
         if _answers():
+            remove_stale_buckets(server())
             return server()
         busy = [f"{name}={number}" for name, number in ports().items() if port_is_open(number)]
         if busy:
@@ -266,6 +295,7 @@ def ensure_running() -> S3Server:
             )
         pid = spawn_detached(_argv(state), cwd=state, env=dict(os.environ), log_file=log_file(), pid_file=pid_file())
         _wait_ready(pid)
+        remove_stale_buckets(server())
     return server()
 
 
