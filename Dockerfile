@@ -61,15 +61,13 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
-# The gpu extra: PyTorch (CUDA wheels), then FlashAttention built against it and the CUDA toolkit here
-# (its build imports torch, hence no build isolation; MAX_JOBS bounds the compiler's memory).
+# The gpu extra: PyTorch (CUDA wheels) and the packages SoulX-FlashHead's code imports, then FlashAttention
+# built against it and the CUDA toolkit here (its build imports torch, hence no build isolation;
+# MAX_JOBS bounds the compiler's memory).
 RUN /opt/uv/bin/uv sync --frozen --no-dev --extra gpu --no-install-project --no-install-package flash-attn \
         --python python3.12 \
     && MAX_JOBS=4 /opt/uv/bin/uv pip install --python /opt/venv/bin/python --no-build-isolation \
         flash-attn==2.8.3.post2
-# What SoulX-FlashHead's own code imports (vendor/README.md), with PyTorch held where the lock put it.
-RUN /opt/uv/bin/uv pip install --python /opt/venv/bin/python torch==2.13.0 \
-    diffusers transformers xfuser einops loguru safetensors torchvision pyloudnorm
 COPY talking_head_dagster ./talking_head_dagster
 COPY workspace.yaml ./
 COPY deploy ./deploy
