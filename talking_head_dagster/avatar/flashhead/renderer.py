@@ -11,7 +11,11 @@ from talking_head_dagster.avatar.flashhead.loader import LoadedPipeline, load_pi
 from talking_head_dagster.avatar.flashhead.machine import Machine
 from talking_head_dagster.avatar.flashhead.options import FlashHeadOptions
 from talking_head_dagster.avatar.flashhead.stream import stream_frames
+from talking_head_dagster.avatar.frame_queue import queued_sink
 from talking_head_dagster.errors import PermanentInputError
+
+# Chunks of frames the renderer may be ahead of the encoder (2 x 24 frames of 512x512 RGB: 38 MB).
+ENCODER_QUEUE_CHUNKS = 2
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,8 @@ class FlashHeadRenderer:
           2. The portrait, seed and face crop (upstream's ``get_base_data``; it also resets the
              motion state and the random generator, so every render starts alike).
           3. The speech at 16 kHz, and the frame count ``ceil(duration * fps)``.
-          4. Chunk by chunk, frames into ffmpeg; ``out_mp4`` appears only once ffmpeg succeeded.
+          4. Chunk by chunk, frames into ffmpeg through a queue, so encoding overlaps the next chunk's
+             rendering; ``out_mp4`` appears only once ffmpeg succeeded.
         """
         started = time.perf_counter()
         # 1. Pipeline.
@@ -75,9 +80,12 @@ class FlashHeadRenderer:
         # 3. Speech.
         frames, duration = speech_frames(speech_wav, plan.fps)
         audio = load_speech(ffmpeg, speech_wav, plan.sample_rate)
-        # 4. Frames into the MP4.
+        # 4. Frames into the MP4, encoded on another thread while the GPU renders the next chunk.
         written = 0
-        with avatar_mp4(ffmpeg, out_mp4, speech_wav, pix_fmt="rgb24", size=loaded.size, fps=plan.fps) as write:
+        with (
+            avatar_mp4(ffmpeg, out_mp4, speech_wav, pix_fmt="rgb24", size=loaded.size, fps=plan.fps) as encode,
+            queued_sink(encode, max_frames=ENCODER_QUEUE_CHUNKS * plan.new_frames) as write,
+        ):
             for frame in stream_frames(loaded.inference, loaded.pipeline, plan, audio, frames):
                 write(frame)
                 written += 1

@@ -8,6 +8,7 @@ audio. See its README. This proves our streaming, not the model.
 import os
 import runpy
 import subprocess
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -137,6 +138,45 @@ def test_an_empty_speech_file_is_the_rows_problem(deployment: FlashHeadOptions, 
     wav = write_wav(tmp_path / "empty.wav", np.zeros(0, np.int16), 22050)
     with pytest.raises(PermanentInputError, match="holds no audio"):
         FlashHeadRenderer(deployment, machine=StandInMachine()).render(portrait, wav, tmp_path / "a.mp4", "ffmpeg")
+
+
+def test_a_model_failure_mid_render_leaves_no_video_and_no_temporary_file(
+    deployment: FlashHeadOptions, tail_wav: Path, ffmpeg: str, portrait: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    renderer = FlashHeadRenderer(deployment, machine=StandInMachine())
+    inference = renderer.load().inference
+    run_pipeline = inference.run_pipeline
+
+    def fails_on_the_third_call(pipeline, embedding):
+        if pipeline.calls == 2:
+            raise RuntimeError("CUDA out of memory")
+        return run_pipeline(pipeline, embedding)
+
+    monkeypatch.setattr(inference, "run_pipeline", fails_on_the_third_call)
+    out = tmp_path / "out" / "avatar.mp4"
+    with pytest.raises(RuntimeError, match="CUDA out of memory"):
+        renderer.render(portrait, tail_wav, out, ffmpeg)
+    assert list(out.parent.iterdir()) == []
+    assert not [t for t in threading.enumerate() if t.name == "frame-writer"]
+
+
+def test_an_encoder_failure_mid_render_is_raised_with_its_message_and_leaves_nothing(
+    deployment: FlashHeadOptions, tail_wav: Path, ffmpeg: str, portrait: Path, tmp_path: Path
+) -> None:
+    # An ffmpeg that resamples the speech as usual but, as the encoder, takes 2 frames and dies.
+    failing = tmp_path / "ffmpeg"
+    failing.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *pipe:0*) head -c 1572864 >/dev/null; echo "No space left on device" >&2; exit 1;; esac\n'
+        f'exec "{ffmpeg}" "$@"\n'
+    )
+    failing.chmod(0o755)
+    out = tmp_path / "out" / "avatar.mp4"
+    with pytest.raises(RuntimeError, match="No space left on device"):
+        FlashHeadRenderer(deployment, machine=StandInMachine()).render(portrait, tail_wav, out, str(failing))
+    assert list(out.parent.iterdir()) == []
+    assert not [t for t in threading.enumerate() if t.name == "frame-writer"]
 
 
 def decode_rgb(ffmpeg: str, mp4: Path) -> np.ndarray:
