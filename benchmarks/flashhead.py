@@ -102,7 +102,7 @@ def main() -> None:
 
 
 def _render(renderer: FlashHeadRenderer, portrait: Path, speech: Path, out_mp4: Path, ffmpeg: str, warmup: int) -> dict:
-    """One render, with the time at which each chunk's frames had all reached FFmpeg."""
+    """One render, with the time at which each chunk's frames were handed to the encoder."""
     marks: list[tuple[float, int]] = []
     started = time.perf_counter()
 

@@ -1,0 +1,164 @@
+"""What the flashhead adapter costs on top of the model: its frame rate against the model's, per model speed.
+
+Run: ``python benchmarks/flashhead_adapter.py [--seconds 30] [--model-fps 96 11]``. No GPU needed.
+
+The model is emulated on the tests' stand-in checkout (``tests/avatar/flashhead_standin``): each
+``run_pipeline`` call waits ``new_frames / model_fps`` seconds outside the GIL, as a CUDA
+synchronisation does, and returns real talking-head frames (rendered once by the lite backend
+from a photo and Piper speech), so the encoder has the work of a real face, not of flat colours.
+Everything else is the adapter as it runs in production: preflight, the chunk loop, the audio
+window and embedding calls, the uint8 conversion, FFmpeg (libx264, AAC) and the atomic publish.
+
+For each model speed, in the same run, three figures as ratios to the model's frame rate:
+- ``encode in the render thread``: the chunk loop writing each frame into FFmpeg itself (the
+  adapter before the encoder queue): the model waits while FFmpeg takes every chunk;
+- ``adapter`` (``FlashHeadRenderer.render``): frames handed to FFmpeg through ``queued_sink``;
+- the encoder alone: FFmpeg encoding the same frames with nothing else running (its ceiling).
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from lite_avatar import TEXT, default_portrait, speech_wav
+
+from talking_head_dagster.avatar.encode import avatar_mp4
+from talking_head_dagster.avatar.flashhead.audio import load_speech, speech_frames
+from talking_head_dagster.avatar.flashhead.options import FlashHeadOptions
+from talking_head_dagster.avatar.flashhead.renderer import FlashHeadRenderer
+from talking_head_dagster.avatar.flashhead.stream import stream_frames
+from talking_head_dagster.avatar.lite import LiteRenderer
+from tests.avatar.flashhead.conftest import StandInMachine, fake_checkout, fake_weights
+
+OUT = Path(__file__).resolve().parent / "out"
+SIZE = 512
+
+
+def main() -> None:
+    args = _arguments()
+    OUT.mkdir(parents=True, exist_ok=True)
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    portrait = default_portrait()
+    speech = _cut(ffmpeg, speech_wav(TEXT), args.seconds)
+    faces = _face_frames(ffmpeg, portrait)
+    results: dict = {"seconds": args.seconds, "face_frames": len(faces), "runs": []}
+    with tempfile.TemporaryDirectory() as scratch:
+        options = _stand_in_deployment(Path(scratch))
+        renderer = FlashHeadRenderer(options, StandInMachine())
+        loaded = renderer.load()
+        _emulate_model(loaded.inference, faces, loaded.plan.new_frames)
+        frames, _ = speech_frames(speech, loaded.plan.fps)
+        encoder_alone = _encoder_alone(ffmpeg, faces, frames, speech, Path(scratch))
+        results["encoder_alone_fps"] = round(encoder_alone, 1)
+        print(f"encoder alone: {encoder_alone:.1f} fps ({frames} frames of {SIZE}x{SIZE})")
+        for model_fps in args.model_fps:
+            loaded.inference.MODEL_FPS = model_fps
+            for _ in range(args.repeat):
+                in_thread = _render_writing_in_thread(loaded, speech, Path(scratch) / "sync.mp4", ffmpeg)
+                started = time.perf_counter()
+                stats = renderer.render(portrait, speech, Path(scratch) / "adapter.mp4", ffmpeg)
+                adapter = stats.frames / (time.perf_counter() - started)
+                run = {
+                    "model_fps": model_fps,
+                    "encode_in_render_thread_fps": round(in_thread, 1),
+                    "adapter_fps": round(adapter, 1),
+                    "encode_in_render_thread_ratio": round(in_thread / model_fps, 3),
+                    "adapter_ratio": round(adapter / model_fps, 3),
+                }
+                results["runs"].append(run)
+                print(json.dumps(run))
+    path = OUT / "flashhead_adapter.json"
+    path.write_text(json.dumps(results, indent=2))
+    print(f"written: {path}")
+
+
+def _stand_in_deployment(root: Path) -> FlashHeadOptions:
+    """The tests' stand-in checkout and sparse weights: production preflight and loading, no model."""
+    options = FlashHeadOptions(
+        vendor_dir=root / "vendor" / "SoulX-FlashHead",
+        ckpt_dir=root / "models" / "SoulX-FlashHead-1_3B",
+        wav2vec_dir=root / "models" / "wav2vec2-base-960h",
+    )
+    fake_checkout(options.vendor_dir)
+    fake_weights(options.ckpt_dir, options.wav2vec_dir)
+    return options
+
+
+def _emulate_model(inference, faces: np.ndarray, new_frames: int) -> None:
+    """The stand-in's run_pipeline, made to take a model's time and return real face frames."""
+    run_pipeline = inference.run_pipeline
+    inference.MODEL_FPS = 96.0
+    position = 0
+
+    def timed_run_pipeline(pipeline, embedding):
+        nonlocal position
+        started = time.perf_counter()
+        run_pipeline(pipeline, embedding)  # the stand-in's own checks
+        count = len(embedding[0])
+        chunk = faces[np.arange(position, position + count) % len(faces)]
+        position += new_frames
+        time.sleep(max(0.0, new_frames / inference.MODEL_FPS - (time.perf_counter() - started)))
+        return chunk
+
+    inference.run_pipeline = timed_run_pipeline
+
+
+def _render_writing_in_thread(loaded, speech: Path, out: Path, ffmpeg: str) -> float:
+    """The chunk loop with each frame written into FFmpeg by the rendering thread; frames per second."""
+    started = time.perf_counter()
+    loaded.inference.get_base_data(loaded.pipeline, "portrait.png", 42, False)
+    frames, _ = speech_frames(speech, loaded.plan.fps)
+    audio = load_speech(ffmpeg, speech, loaded.plan.sample_rate)
+    with avatar_mp4(ffmpeg, out, speech, pix_fmt="rgb24", size=SIZE, fps=loaded.plan.fps) as write:
+        for frame in stream_frames(loaded.inference, loaded.pipeline, loaded.plan, audio, frames):
+            write(frame)
+    return frames / (time.perf_counter() - started)
+
+
+def _encoder_alone(ffmpeg: str, faces: np.ndarray, frames: int, speech: Path, scratch: Path) -> float:
+    """FFmpeg encoding ``frames`` face frames, nothing else running; frames per second."""
+    chunk = faces[np.arange(frames) % len(faces)]
+    started = time.perf_counter()
+    with avatar_mp4(ffmpeg, scratch / "alone.mp4", speech, pix_fmt="rgb24", size=SIZE, fps=25) as write:
+        for frame in chunk:
+            write(frame)
+    return frames / (time.perf_counter() - started)
+
+
+def _face_frames(ffmpeg: str, portrait: Path) -> np.ndarray:
+    """100 frames (4 s) of the lite backend's talking head, as RGB arrays."""
+    mp4 = OUT / "flashhead_adapter_faces.mp4"
+    if not mp4.exists():
+        LiteRenderer(size=SIZE).render(portrait, _cut(ffmpeg, speech_wav(TEXT), 4.0), mp4, ffmpeg)
+    cmd = [ffmpeg, "-v", "error", "-i", str(mp4), "-map", "0:v", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    raw = subprocess.run(cmd, capture_output=True, check=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(-1, SIZE, SIZE, 3)
+
+
+def _cut(ffmpeg: str, wav: Path, seconds: float) -> Path:
+    cut = OUT / f"{wav.stem}-{seconds:g}s.wav"
+    if not cut.exists():
+        subprocess.run([ffmpeg, "-y", "-v", "error", "-i", str(wav), "-t", f"{seconds}", str(cut)], check=True)
+    return cut
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--model-fps", type=float, nargs="+", default=[96.0, 11.0])
+    parser.add_argument("--repeat", type=int, default=2)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    main()
