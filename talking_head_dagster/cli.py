@@ -56,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("doctor", help="report what this machine can render with (FFmpeg, voices, GPU, weights)")
 
+    server = commands.add_parser(
+        "avatar-server", help="keep the FlashHead pipeline loaded on this GPU machine and render the runs' avatars"
+    )
+    server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    server.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    server.add_argument("--no-warmup", action="store_true", help="skip the 1 s render that compiles the model at start")
+
     for sub in (render, demo):
         sub.add_argument("--verbose", action="store_true", help="show Dagster's step logs")
     args = parser.parse_args(argv)
@@ -65,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         report = build_report()
         print(report.render())
         return 0 if report.lite_path_works else 1
+    if args.command == "avatar-server":
+        return _avatar_server(args)
     if args.command == "setup":
         return _setup()
     if args.command == "submit":
@@ -128,6 +137,40 @@ def _submit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(outcome.url)
+    return 0
+
+
+def _avatar_server(args: argparse.Namespace) -> int:
+    """Load the pipeline (and compile it on 1 s of silence), then serve renders until stopped; 1 if it cannot load."""
+    from talking_head_dagster.avatar.flashhead.renderer import FlashHeadRenderer
+    from talking_head_dagster.avatar.flashhead.server import AvatarServer
+    from talking_head_dagster.errors import DeploymentError
+    from talking_head_dagster.resources.factory import build_resources
+    from talking_head_dagster.settings import Settings, export_docker_secrets
+
+    export_docker_secrets()
+    resources = build_resources(Settings())
+    avatar, ffmpeg = resources["avatar"], resources["ffmpeg"]
+    server = AvatarServer((args.host, args.port), FlashHeadRenderer(avatar.flashhead_options()), ffmpeg.exe)
+    try:
+        server.load(warmup_portrait=None if args.no_warmup else avatar.portrait_path())
+    except DeploymentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        server.server_close()
+        return 1
+    health = server.health()
+    print(
+        f"avatar server ready at {server.url}: SoulX-FlashHead {health['model']}, attention {health['attention']}, "
+        f"loaded in {health['load_s']} s",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
     return 0
 
 

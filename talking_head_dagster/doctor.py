@@ -72,20 +72,33 @@ def build_report(settings: Settings | None = None) -> DoctorReport:
     lite_ok, lite_detail = _lite_usable(avatar)
     failed = [check.name for check in preflight.checks if not check.ok]
     flashhead_detail = "usable" if preflight.ok else f"not usable ({', '.join(failed)}: see above)"
+    findings = [
+        Finding(OK if lite_ok else MISSING, f"lite (CPU): {lite_detail}"),
+        Finding(OK if preflight.ok else MISSING, f"flashhead (GPU, {options.model_type}): {flashhead_detail}"),
+    ]
+    flashhead_ok = preflight.ok
+    if avatar.flashhead_server_url:
+        flashhead_ok, finding = _avatar_server(avatar.flashhead_server_url)
+        findings.append(finding)
     configured = f"configured: AVATAR__BACKEND={avatar.backend}"
     if avatar.backend == "auto":
-        configured += f", which picks {'flashhead' if preflight.ok else 'lite'} here"
-    backends = Section(
-        "Avatar backends",
-        [
-            Finding(OK if lite_ok else MISSING, f"lite (CPU): {lite_detail}"),
-            Finding(OK if preflight.ok else MISSING, f"flashhead (GPU, {options.model_type}): {flashhead_detail}"),
-            Finding(INFO, configured),
-        ],
-    )
+        configured += f", which picks {'flashhead' if flashhead_ok else 'lite'} here"
+    backends = Section("Avatar backends", [*findings, Finding(INFO, configured)])
     sections = [ffmpeg_section, voices_section, gpu_section, upstream_section, weights_section, packages_section]
     sections.append(backends)
     return DoctorReport(sections, lite_path_works=ffmpeg_ok and voices_ok and lite_ok)
+
+
+def _avatar_server(url: str) -> tuple[bool, Finding]:
+    """Whether the configured avatar server answers; the runs render there instead of loading the model."""
+    from talking_head_dagster.resources.avatar_server import AvatarServerClient, AvatarServerUnavailableError
+
+    try:
+        health = AvatarServerClient(url).health()
+    except AvatarServerUnavailableError as exc:
+        return False, Finding(MISSING, f"flashhead on the avatar server: {exc}")
+    detail = f"{health.get('model')}, attention {health.get('attention')}, {health.get('renders')} renders so far"
+    return True, Finding(OK, f"flashhead on the avatar server {url}: ready ({detail}); renders go there")
 
 
 def _ffmpeg(exe: str) -> tuple[Section, bool]:

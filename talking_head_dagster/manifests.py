@@ -40,6 +40,7 @@ class AvatarManifest(BaseModel):
     model: str | None = None
     attention: str | None = None
     choice: str | None = None
+    server: str | None = None
 
 
 class CompositeManifest(BaseModel):

@@ -92,6 +92,9 @@ class FlashHeadSettings(BaseModel):
     seed: int = 42
     face_crop: bool = False
     min_free_gpu_gib: float | None = None  # None: the model's estimate (avatar/flashhead/options.py)
+    # A running `talking-head avatar-server` (http://host:port) that keeps the pipeline loaded; runs
+    # then send their renders there and need no GPU. None: each run process loads the pipeline itself.
+    server_url: str | None = None
 
 
 class AvatarSettings(BaseModel):

@@ -64,6 +64,11 @@ def avatar_video(
         "render_fps": round(fps, 1),
         "stage_seconds": watch.seconds,
     }
-    optional = {"model": result.model, "attention": result.attention, "backend_choice": result.choice}
+    optional = {
+        "model": result.model,
+        "attention": result.attention,
+        "backend_choice": result.choice,
+        "avatar_server": result.server,
+    }
     metadata |= {name: value for name, value in optional.items() if value is not None}
     return dg.MaterializeResult(metadata=metadata)

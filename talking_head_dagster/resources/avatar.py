@@ -1,9 +1,11 @@
 """The talking-head renderer: animates a portrait from speech, with a pluggable backend.
 
 Backends: ``lite`` renders on the CPU (face mesh + speech-driven mouth); ``flashhead`` renders
-with SoulX-FlashHead on a CUDA GPU. ``auto`` picks ``flashhead`` when its preflight passes on
-this machine (checkout at the pinned commit, weights, GPU and memory) and ``lite`` otherwise;
-the choice is made once per process and recorded, with the reason, in the result.
+with SoulX-FlashHead on a CUDA GPU, in this process or, with ``flashhead_server_url``, on a
+``talking-head avatar-server`` that keeps the pipeline loaded across runs. ``auto`` picks
+``flashhead`` when its preflight passes on this machine (checkout at the pinned commit, weights,
+GPU and memory), or when the server answers, and ``lite`` otherwise; the choice is made once per
+process and recorded, with the reason, in the result.
 """
 
 from collections.abc import Callable
@@ -18,7 +20,7 @@ from talking_head_dagster.errors import PermanentInputError
 
 # auto's decision per flashhead configuration: None when flashhead is usable, else why not.
 # The preflight imports PyTorch and asks the GPU, so it runs once per process.
-_AUTO_CHOICES: dict[FlashHeadOptions, str | None] = {}
+_AUTO_CHOICES: dict[FlashHeadOptions | str, str | None] = {}
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class AvatarResult:
     model: str | None = None  # the backend's model variant, e.g. flashhead's "lite" or "pro"
     attention: str | None = None  # the attention kernel a GPU backend ran with
     choice: str | None = None  # why this backend rendered, when 'auto' chose it
+    server: str | None = None  # the avatar server that rendered, if not this process
 
 
 class AvatarBackend(Protocol):
@@ -94,6 +97,36 @@ class FlashHeadBackend:
         return result_from_stats(self.name, portrait, stats, model=stats.model_type, attention=stats.attention)
 
 
+class FlashHeadServerBackend:
+    """GPU renderer on an avatar server: the pipeline stays loaded there across runs (avatar/flashhead/server.py)."""
+
+    name = "flashhead"
+
+    def __init__(self, url: str):
+        from talking_head_dagster.resources.avatar_server import AvatarServerClient
+
+        self._client = AvatarServerClient(url)
+
+    def render(self, portrait, speech_wav, out_mp4, ffmpeg, progress=None) -> AvatarResult:
+        stats = self._client.render(portrait, speech_wav, out_mp4, progress=progress)
+        return result_from_stats(
+            self.name, portrait, stats, model=stats.model_type, attention=stats.attention, server=self._client.url
+        )
+
+
+def flashhead_server_unusable(url: str) -> str | None:
+    """Why the avatar server at ``url`` cannot render (it does not answer), or None when it can."""
+    if url not in _AUTO_CHOICES:
+        from talking_head_dagster.resources.avatar_server import AvatarServerClient, AvatarServerUnavailableError
+
+        try:
+            AvatarServerClient(url).health()
+            _AUTO_CHOICES[url] = None
+        except AvatarServerUnavailableError as exc:
+            _AUTO_CHOICES[url] = str(exc)
+    return _AUTO_CHOICES[url]
+
+
 def flashhead_unusable(options: FlashHeadOptions) -> str | None:
     """Why the flashhead backend cannot run here (every problem, one per line), or None when it can."""
     if options not in _AUTO_CHOICES:
@@ -123,6 +156,7 @@ class AvatarRenderer(dg.ConfigurableResource):
     flashhead_seed: int = 42
     flashhead_face_crop: bool = False
     flashhead_min_free_gpu_gib: float | None = None
+    flashhead_server_url: str | None = None
 
     def flashhead_options(self) -> FlashHeadOptions:
         return FlashHeadOptions(
@@ -151,6 +185,8 @@ class AvatarRenderer(dg.ConfigurableResource):
         """
         if self.backend == "lite":
             return LiteBackend(self.size, self.fps), None
+        if self.flashhead_server_url:
+            return self._server_backend(self.flashhead_server_url)
         options = self.flashhead_options()
         if self.backend == "flashhead":
             return FlashHeadBackend(options), None
@@ -158,6 +194,14 @@ class AvatarRenderer(dg.ConfigurableResource):
         if unusable is None:
             return FlashHeadBackend(options), "auto: flashhead is usable on this machine"
         return LiteBackend(self.size, self.fps), "auto: flashhead is not usable here: " + unusable.replace("\n", "; ")
+
+    def _server_backend(self, url: str) -> tuple[AvatarBackend, str | None]:
+        if self.backend == "flashhead":
+            return FlashHeadServerBackend(url), None
+        unusable = flashhead_server_unusable(url)
+        if unusable is None:
+            return FlashHeadServerBackend(url), f"auto: the avatar server at {url} answers"
+        return LiteBackend(self.size, self.fps), "auto: " + unusable
 
     def render(
         self, speech_wav: Path, out_mp4: Path, ffmpeg: str, progress: Callable[[int, int], None] | None = None

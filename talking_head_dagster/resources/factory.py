@@ -77,6 +77,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             flashhead_seed=settings.avatar.flashhead.seed,
             flashhead_face_crop=settings.avatar.flashhead.face_crop,
             flashhead_min_free_gpu_gib=settings.avatar.flashhead.min_free_gpu_gib,
+            flashhead_server_url=settings.avatar.flashhead.server_url,
         ),
         "composite_format": CompositeConfig(
             style=CompositeStyle(**settings.composite.model_dump(exclude={"ffmpeg_binary"})),

@@ -46,3 +46,11 @@ def test_the_images_compose_builds_are_the_dockerfiles_targets_with_models_and_v
     copied = re.findall(r"^COPY (?:--from=\S+ )?(.+) \S+$", dockerfile, flags=re.MULTILINE)
     assert not any("models" in c or "vendor" in c for c in copied), copied
     assert 'VOLUME ["/app/models", "/app/vendor", "/data"]' in dockerfile
+
+
+def test_the_optional_avatar_server_runs_on_the_gpu_with_the_weights_and_checkout() -> None:
+    server = compose_services(profiles=["avatar-server"])["avatar-server"]
+    assert server["image"] == "talking-head-dagster:gpu" and server["command"][:2] == ["talking-head", "avatar-server"]
+    assert server["deploy"]["resources"]["reservations"]["devices"][0]["capabilities"] == ["gpu"]
+    assert {volume["target"] for volume in server["volumes"]} == {"/app/models", "/app/vendor"}
+    assert "avatar-server" not in compose_services()  # only with its profile

@@ -21,10 +21,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def compose_services() -> dict[str, dict]:
+def compose_services(profiles: list[str] | None = None) -> dict[str, dict]:
     """compose.yaml as Docker Compose itself reads it (`docker compose config`): validated and normalised."""
+    enabled = [arg for profile in profiles or [] for arg in ("--profile", profile)]
     result = subprocess.run(
-        [str(BIN / "docker-compose"), "-f", str(REPO / "compose.yaml"), "config", "--format", "json"],
+        [str(BIN / "docker-compose"), "-f", str(REPO / "compose.yaml"), *enabled, "config", "--format", "json"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -13,15 +13,22 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import numpy as np
 import pytest
 
+from talking_head_dagster.assets.avatar_video import avatar_video
 from talking_head_dagster.avatar.flashhead import upstream
 from talking_head_dagster.avatar.flashhead.gpu import GIB, GpuInfo, GpuUnavailable
 from talking_head_dagster.avatar.flashhead.loader import release_pipelines
 from talking_head_dagster.avatar.flashhead.options import FlashHeadOptions
 from talking_head_dagster.avatar.flashhead.weights import MODEL_FILES, WAV2VEC_FILES, ModelType
+from talking_head_dagster.partitions import records
 from talking_head_dagster.resources import avatar as avatar_resource
+from talking_head_dagster.resources.artifact_store import ArtifactStore
+from talking_head_dagster.resources.avatar import AvatarRenderer
+from talking_head_dagster.resources.ffmpeg import FFmpegResource
+from talking_head_dagster.speech.timing import SentenceTiming, SpeechManifest
 from tests.avatar.conftest import write_wav
 
 STANDIN = Path(__file__).resolve().parents[1] / "flashhead_standin"
@@ -109,3 +116,24 @@ def speech_with_tail(path: Path, seconds: float, tail_s: float) -> Path:
     t = np.arange(n - start) / RATE
     samples[start:] = 0.5 * np.sin(2 * np.pi * 440 * t)
     return write_wav(path, np.round(samples * 32767), RATE)
+
+
+def materialize_avatar(artifacts: ArtifactStore, key: str, avatar: AvatarRenderer) -> dict:
+    """``avatar_video`` materialised for ``key`` on 1.5 s of speech (its last 0.3 s a tone); its metadata."""
+    staging = artifacts.staging_dir(key, "tts_audio")
+    speech_with_tail(staging / "speech.wav", 1.5, 0.3)
+    timing = SentenceTiming(index=0, text="Hello.", start_s=0.0, end_s=1.5)
+    speech = SpeechManifest(
+        wav_file="speech.wav", text="Hello.", language="en", voice="stand-in", sample_rate=22050,
+        duration_s=1.5, sentences=[timing], synthesis_seconds=0.0,
+    )  # fmt: skip
+    artifacts.commit(key, "tts_audio", staging, speech)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(records.name, [key])
+        result = dg.materialize(
+            [avatar_video],
+            partition_key=key,
+            instance=instance,
+            resources={"artifacts": artifacts, "avatar": avatar, "ffmpeg": FFmpegResource()},
+        )
+    return result.asset_materializations_for_node("avatar_video")[0].metadata

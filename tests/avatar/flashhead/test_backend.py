@@ -2,20 +2,15 @@
 
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
-from talking_head_dagster.assets.avatar_video import avatar_video
 from talking_head_dagster.avatar.flashhead.attention import attention_backend
 from talking_head_dagster.avatar.flashhead.options import FlashHeadOptions
 from talking_head_dagster.errors import DeploymentError
 from talking_head_dagster.manifests import AvatarManifest
-from talking_head_dagster.partitions import records
 from talking_head_dagster.resources.artifact_store import ArtifactStore
 from talking_head_dagster.resources.avatar import AvatarRenderer, FlashHeadBackend, LiteBackend
-from talking_head_dagster.resources.ffmpeg import FFmpegResource
-from talking_head_dagster.speech.timing import SentenceTiming, SpeechManifest
-from tests.avatar.flashhead.conftest import StandInMachine, speech_with_tail, standin_loads
+from tests.avatar.flashhead.conftest import StandInMachine, materialize_avatar, speech_with_tail, standin_loads
 
 KEY = "local-flashhead"
 
@@ -84,28 +79,7 @@ def test_the_asset_records_backend_model_and_attention(
     deployment: FlashHeadOptions, standin_machine: StandInMachine, tmp_path: Path, portrait: Path
 ) -> None:
     artifacts = ArtifactStore(local_dir=str(tmp_path / "artifacts"))
-    staging = artifacts.staging_dir(KEY, "tts_audio")
-    speech_with_tail(staging / "speech.wav", 1.5, 0.3)
-    timing = SentenceTiming(index=0, text="Hello.", start_s=0.0, end_s=1.5)
-    speech = SpeechManifest(
-        wav_file="speech.wav", text="Hello.", language="en", voice="stand-in", sample_rate=22050,
-        duration_s=1.5, sentences=[timing], synthesis_seconds=0.0,
-    )  # fmt: skip
-    artifacts.commit(KEY, "tts_audio", staging, speech)
-
-    with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(records.name, [KEY])
-        result = dg.materialize(
-            [avatar_video],
-            partition_key=KEY,
-            instance=instance,
-            resources={
-                "artifacts": artifacts,
-                "avatar": resource_for(deployment, "auto", portrait),
-                "ffmpeg": FFmpegResource(),
-            },
-        )
-    metadata = result.asset_materializations_for_node("avatar_video")[0].metadata
+    metadata = materialize_avatar(artifacts, KEY, resource_for(deployment, "auto", portrait))
     assert metadata["backend"].value == "flashhead" and metadata["model"].value == "lite"
     assert metadata["attention"].value == attention_backend()  # "sdpa" in CI: no FlashAttention there
     assert metadata["backend_choice"].value == "auto: flashhead is usable on this machine"

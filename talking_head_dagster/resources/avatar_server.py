@@ -1,0 +1,120 @@
+"""The client of the avatar server (``avatar/flashhead/server.py``): a render sent over HTTP, the MP4 back.
+
+Failures keep the project's error classes, so Dagster treats them as it would in-process: the
+row's own problem (``input``) fails the row, a problem of the GPU machine (``deployment``) fails it
+with what to set up, and a server that cannot be reached, or that stops answering mid-render, is
+transient and retried.
+"""
+
+import base64
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from talking_head_dagster.avatar.flashhead.renderer import FlashHeadStats
+from talking_head_dagster.errors import DeploymentError, PermanentInputError, TransientError
+
+CONNECT_TIMEOUT_S = 10.0
+# The server sends a line at least every chunk, or every few seconds while queued; this long a
+# silence means it hung.
+READ_TIMEOUT_S = 600.0
+
+
+class AvatarServerUnavailableError(TransientError):
+    """The avatar server cannot be reached, or stopped answering during a render."""
+
+
+class AvatarServerClient:
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+
+    def health(self) -> dict:
+        """The server's ``/health`` answer; raises AvatarServerUnavailableError when it does not give one."""
+        try:
+            response = requests.get(f"{self.url}/health", timeout=(CONNECT_TIMEOUT_S, 30.0))
+            response.raise_for_status()
+            return response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise self._unavailable(exc) from exc
+
+    def render(
+        self, portrait: Path, speech_wav: Path, out_mp4: Path, progress: Callable[[int, int], None] | None = None
+    ) -> FlashHeadStats:
+        """Render on the server; ``out_mp4`` appears (atomically) only with a complete answer.
+
+        Steps:
+          1. send the portrait and speech;
+          2. read the answer's lines: progress, then the result or an error;
+          3. write the MP4 next to ``out_mp4`` and rename it into place.
+        """
+        if not Path(portrait).is_file():
+            raise PermanentInputError(f"The portrait {portrait} does not exist.")
+        # 1. Request.
+        body = {
+            "portrait": base64.b64encode(Path(portrait).read_bytes()).decode("ascii"),
+            "portrait_name": Path(portrait).name,
+            "speech": base64.b64encode(Path(speech_wav).read_bytes()).decode("ascii"),
+        }
+        try:
+            with requests.post(
+                f"{self.url}/render", json=body, stream=True, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S)
+            ) as response:
+                if response.status_code != 200:
+                    raise DeploymentError(f"The avatar server at {self.url} refused the render: {response.text[:500]}")
+                # 2. Answer.
+                final = self._final_line(response, progress)
+        except requests.RequestException as exc:
+            raise self._unavailable(exc) from exc
+        if "error" in final:
+            self._raise(final["error"])
+        # 3. MP4.
+        _write_atomically(out_mp4, base64.b64decode(final["mp4"]))
+        return FlashHeadStats(**final["result"])
+
+    def _final_line(self, response: requests.Response, progress: Callable[[int, int], None] | None) -> dict:
+        for raw in response.iter_lines():
+            if not raw:
+                continue
+            try:
+                line = json.loads(raw)
+            except ValueError as exc:
+                raise DeploymentError(f"{self.url} does not answer like an avatar server: {raw[:200]!r}") from exc
+            if "progress" in line:
+                if progress is not None:
+                    progress(*line["progress"])
+            elif "result" in line or "error" in line:
+                return line
+        raise AvatarServerUnavailableError(
+            f"The avatar server at {self.url} closed the connection before the render ended "
+            "(restarted, or killed for memory?); the render will be retried."
+        )
+
+    def _raise(self, error: dict) -> None:
+        kind, message = error.get("kind"), error.get("message", "")
+        if kind == "input":
+            raise PermanentInputError(message)
+        if kind == "deployment":
+            raise DeploymentError(f"The avatar server at {self.url} cannot render: {message}")
+        raise RuntimeError(f"The avatar server at {self.url} failed to render: {message}")
+
+    def _unavailable(self, exc: Exception) -> AvatarServerUnavailableError:
+        return AvatarServerUnavailableError(
+            f"The avatar server at {self.url} cannot be reached ({exc.__class__.__name__}): "
+            "is `talking-head avatar-server` running there?"
+        )
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
