@@ -9,11 +9,13 @@ from a photo and Piper speech), so the encoder has the work of a real face, not 
 Everything else is the adapter as it runs in production: preflight, the chunk loop, the audio
 window and embedding calls, the uint8 conversion, FFmpeg (libx264, AAC) and the atomic publish.
 
-For each model speed, in the same run, three figures as ratios to the model's frame rate:
+For each model speed, in the same run, as ratios to the model's frame rate:
 - ``encode in the render thread``: the chunk loop writing each frame into FFmpeg itself (the
   adapter before the encoder queue): the model waits while FFmpeg takes every chunk;
 - ``adapter`` (``FlashHeadRenderer.render``): frames handed to FFmpeg through ``queued_sink``;
-- the encoder alone: FFmpeg encoding the same frames with nothing else running (its ceiling).
+- ``avatar server``: the same render sent by a run to ``talking-head avatar-server`` over HTTP on
+  127.0.0.1 (speech and portrait up, the MP4 back, base64 in JSON);
+and once, the encoder alone: FFmpeg encoding the same frames with nothing else running (its ceiling).
 """
 
 import argparse
@@ -21,6 +23,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -36,8 +39,10 @@ from talking_head_dagster.avatar.encode import avatar_mp4
 from talking_head_dagster.avatar.flashhead.audio import load_speech, speech_frames
 from talking_head_dagster.avatar.flashhead.options import FlashHeadOptions
 from talking_head_dagster.avatar.flashhead.renderer import FlashHeadRenderer
+from talking_head_dagster.avatar.flashhead.server import AvatarServer
 from talking_head_dagster.avatar.flashhead.stream import stream_frames
 from talking_head_dagster.avatar.lite import LiteRenderer
+from talking_head_dagster.resources.avatar_server import AvatarServerClient
 from tests.avatar.flashhead.conftest import StandInMachine, fake_checkout, fake_weights
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -56,6 +61,9 @@ def main() -> None:
         options = _stand_in_deployment(Path(scratch))
         renderer = FlashHeadRenderer(options, StandInMachine())
         loaded = renderer.load()
+        server = AvatarServer(("127.0.0.1", 0), renderer, ffmpeg)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        client = AvatarServerClient(server.url)
         _emulate_model(loaded.inference, faces, loaded.plan.new_frames)
         frames, _ = speech_frames(speech, loaded.plan.fps)
         encoder_alone = _encoder_alone(ffmpeg, faces, frames, speech, Path(scratch))
@@ -68,15 +76,22 @@ def main() -> None:
                 started = time.perf_counter()
                 stats = renderer.render(portrait, speech, Path(scratch) / "adapter.mp4", ffmpeg)
                 adapter = stats.frames / (time.perf_counter() - started)
+                started = time.perf_counter()
+                stats = client.render(portrait, speech, Path(scratch) / "server.mp4")
+                via_server = stats.frames / (time.perf_counter() - started)
                 run = {
                     "model_fps": model_fps,
                     "encode_in_render_thread_fps": round(in_thread, 1),
                     "adapter_fps": round(adapter, 1),
+                    "server_fps": round(via_server, 1),
                     "encode_in_render_thread_ratio": round(in_thread / model_fps, 3),
                     "adapter_ratio": round(adapter / model_fps, 3),
+                    "server_ratio": round(via_server / model_fps, 3),
                 }
                 results["runs"].append(run)
                 print(json.dumps(run))
+        server.shutdown()
+        server.server_close()
     path = OUT / "flashhead_adapter.json"
     path.write_text(json.dumps(results, indent=2))
     print(f"written: {path}")

@@ -10,7 +10,7 @@ import base64
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import requests
@@ -76,13 +76,7 @@ class AvatarServerClient:
         return FlashHeadStats(**final["result"])
 
     def _final_line(self, response: requests.Response, progress: Callable[[int, int], None] | None) -> dict:
-        for raw in response.iter_lines():
-            if not raw:
-                continue
-            try:
-                line = json.loads(raw)
-            except ValueError as exc:
-                raise DeploymentError(f"{self.url} does not answer like an avatar server: {raw[:200]!r}") from exc
+        for line in self._lines(response):
             if "progress" in line:
                 if progress is not None:
                     progress(*line["progress"])
@@ -92,6 +86,28 @@ class AvatarServerClient:
             f"The avatar server at {self.url} closed the connection before the render ended "
             "(restarted, or killed for memory?); the render will be retried."
         )
+
+    def _lines(self, response: requests.Response) -> Iterator[dict]:
+        """The answer's JSON lines, each as soon as its chunk arrives (the last one holds megabytes of MP4).
+
+        ``requests``' own ``iter_lines`` joins and splits its whole buffer again for every 512 bytes
+        read, which takes seconds on a line of megabytes; this scans each byte once.
+        """
+        buffer, scanned = bytearray(), 0
+        for piece in response.iter_content(chunk_size=None):
+            buffer += piece
+            while (end := buffer.find(b"\n", scanned)) >= 0:
+                raw, scanned = bytes(buffer[:end]), 0
+                del buffer[: end + 1]
+                if raw.strip():
+                    yield self._parse(raw)
+            scanned = len(buffer)
+
+    def _parse(self, raw: bytes) -> dict:
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise DeploymentError(f"{self.url} does not answer like an avatar server: {raw[:200]!r}") from exc
 
     def _raise(self, error: dict) -> None:
         kind, message = error.get("kind"), error.get("message", "")

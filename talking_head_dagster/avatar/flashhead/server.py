@@ -19,6 +19,7 @@ Renders run one at a time: the GPU holds one pipeline, and a second render would
 
 import base64
 import binascii
+import contextlib
 import json
 import tempfile
 import threading
@@ -74,7 +75,8 @@ class AvatarServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: AvatarServer
-    protocol_version = "HTTP/1.0"  # the render answer streams until the connection closes
+    # Chunked transfer encoding: each answer line reaches the run as soon as it is written.
+    protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args) -> None:
         return  # the server logs its own lines (see talking-head avatar-server)
@@ -98,7 +100,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")
         self.end_headers()
+        self.close_connection = True
         # 2. The GPU, one render at a time.
         try:
             while not self.server.gpu.acquire(timeout=QUEUED_EVERY_S):
@@ -111,6 +116,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         finally:
             self.server.gpu.release()
+        with contextlib.suppress(OSError):
+            self.wfile.write(b"0\r\n\r\n")  # the end of the chunked answer
 
     def _render(self, portrait_name: str, portrait: bytes, speech: bytes) -> None:
         # 3. Render.
@@ -159,11 +166,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
         self.end_headers()
+        self.close_connection = True
         self.wfile.write(data)
 
     def _line(self, body: dict) -> None:
-        self.wfile.write(json.dumps(body).encode() + b"\n")
+        """One line of the answer, as one HTTP chunk."""
+        data = json.dumps(body).encode() + b"\n"
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
 

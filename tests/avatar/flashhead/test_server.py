@@ -80,6 +80,31 @@ def test_runs_render_on_the_server_which_loads_the_pipeline_once(
     assert Path(server.renderer.load().pipeline.base_data["image"]).name == portrait.name
 
 
+def test_progress_reaches_the_run_while_the_server_is_still_rendering(
+    server: AvatarServer, tmp_path: Path, ffmpeg: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server holds the second chunk until the run has heard of the first one's frames.
+    inference = server.renderer.load().inference
+    run_pipeline, calls, heard = inference.run_pipeline, [0], threading.Event()
+
+    def held(pipeline, embedding):
+        calls[0] += 1
+        if calls[0] == 2 and not heard.wait(timeout=10):
+            raise RuntimeError("the run never heard of the first chunk")
+        return run_pipeline(pipeline, embedding)
+
+    monkeypatch.setattr(inference, "run_pipeline", held)
+    wav = speech_with_tail(tmp_path / "speech.wav", 2.3, 0.4)
+    progress: list[tuple[int, int]] = []
+
+    def hear(done: int, total: int) -> None:
+        progress.append((done, total))
+        heard.set()
+
+    assert resource(server.url).render(wav, tmp_path / "a.mp4", ffmpeg, progress=hear).frames == 58
+    assert progress == [(24, 58), (48, 58), (58, 58)]
+
+
 def test_renders_sent_at_once_take_the_gpu_one_after_the_other(
     server: AvatarServer, tmp_path: Path, ffmpeg: str, portrait: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
