@@ -18,6 +18,10 @@ render ``get_base_data`` and the chunk loop into FFmpeg), and reports:
 - exactness: frames in the MP4 == ``ceil(duration * 25)`` and no speech sample left un-animated;
 - how many times the pipeline was loaded for all renders (the target is once per process).
 
+With ``--server`` the renders go through an avatar server on 127.0.0.1 (``talking-head
+avatar-server``), started and warmed up (1 s of silence, which compiles the model) first, as a
+GPU deployment with ``AVATAR__FLASHHEAD__SERVER_URL`` renders.
+
 Random weights (the default) are the published architectures with random values
 (``flashhead_weights.py``): the compute is the real model's, the frames are noise. ``--device cpu``
 runs the real upstream code on the CPU (``flashhead_cpu.py``) to check the code path on a machine
@@ -31,6 +35,7 @@ import math
 import resource
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -70,13 +75,16 @@ def main() -> None:
     report |= {"load_s": round(time.perf_counter() - started, 2), "attention": loaded.attention}
     report |= _device_facts(args.device)
     print(f"loaded {args.model} in {report['load_s']} s on {report['gpu']} (attention: {loaded.attention})")
+    render = renderer.render
+    if args.server:
+        render, report["server_start_s"] = _through_server(renderer, Path(args.portrait), ffmpeg)
 
     renders = []
     pipelines = {id(loaded)}  # the loaded pipeline each render used: one for the process is the target
     for index in range(args.renders):
         _reset_peak_memory(args.device)
         out_mp4 = OUT / f"flashhead-{args.model}-{args.device}.mp4"
-        renders.append(_render(renderer, Path(args.portrait), speech, out_mp4, ffmpeg, args.warmup_chunks))
+        renders.append(_render(render, Path(args.portrait), speech, out_mp4, ffmpeg, args.warmup_chunks))
         renders[-1] |= _peak_memory(args.device)
         pipelines.add(id(renderer.load()))
         print(f"render {index + 1}: {json.dumps(renders[-1])}")
@@ -101,7 +109,7 @@ def main() -> None:
     print(f"written: {path}")
 
 
-def _render(renderer: FlashHeadRenderer, portrait: Path, speech: Path, out_mp4: Path, ffmpeg: str, warmup: int) -> dict:
+def _render(render, portrait: Path, speech: Path, out_mp4: Path, ffmpeg: str, warmup: int) -> dict:
     """One render, with the time at which each chunk's frames were handed to the encoder."""
     marks: list[tuple[float, int]] = []
     started = time.perf_counter()
@@ -109,7 +117,7 @@ def _render(renderer: FlashHeadRenderer, portrait: Path, speech: Path, out_mp4: 
     def progress(done: int, total: int) -> None:
         marks.append((time.perf_counter(), done))
 
-    stats = renderer.render(portrait, speech, out_mp4, ffmpeg, progress=progress)
+    stats = render(portrait, speech, out_mp4, ffmpeg, progress=progress)
     finished = time.perf_counter()
     first_chunk_s = marks[0][0] - started
     steady = marks[warmup:] if len(marks) > warmup + 1 else marks
@@ -124,6 +132,25 @@ def _render(renderer: FlashHeadRenderer, portrait: Path, speech: Path, out_mp4: 
     }
     result["render_seconds"] = round(result["render_seconds"], 3)
     return result
+
+
+def _through_server(renderer: FlashHeadRenderer, portrait: Path, ffmpeg: str):
+    """An avatar server on 127.0.0.1 holding ``renderer``, warmed up; a render function that goes through it."""
+    from talking_head_dagster.avatar.flashhead.server import AvatarServer
+    from talking_head_dagster.resources.avatar_server import AvatarServerClient
+
+    started = time.perf_counter()
+    server = AvatarServer(("127.0.0.1", 0), renderer, ffmpeg)
+    server.load(warmup_portrait=portrait)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = AvatarServerClient(server.url)
+    start_s = round(time.perf_counter() - started, 2)
+    print(f"avatar server at {server.url}, warmed up in {start_s} s")
+
+    def render(portrait, speech, out_mp4, ffmpeg, progress=None):
+        return client.render(portrait, speech, out_mp4, progress=progress)
+
+    return render, start_s
 
 
 def _speech(args: argparse.Namespace, ffmpeg: str) -> Path:
@@ -209,6 +236,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--speech", default=None, help="a WAV to speak (default: ~30 s of Piper speech)")
     parser.add_argument("--seconds", type=float, default=None, help="speak only the first N seconds of it")
     parser.add_argument("--portrait", default=str(default_portrait()))
+    parser.add_argument(
+        "--server", action="store_true", help="render through an avatar server (warmed up first), as runs do with one"
+    )
     return parser.parse_args()
 
 
