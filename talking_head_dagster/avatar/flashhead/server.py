@@ -21,6 +21,7 @@ import base64
 import binascii
 import contextlib
 import json
+import re
 import tempfile
 import threading
 import time
@@ -155,7 +156,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise ValueError(f"a render request must have a body of 1 byte to {MAX_REQUEST_BYTES >> 20} MiB")
         try:
             body = json.loads(self.rfile.read(length))
-            name = PurePath(str(body.get("portrait_name") or "portrait.png")).name or "portrait.png"
+            suffix = PurePath(str(body.get("portrait_name") or "")).suffix.lower()
+            name = "portrait" + (suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ".png")
             portrait = base64.b64decode(body["portrait"], validate=True)
             return name, portrait, base64.b64decode(body["speech"], validate=True)
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:

@@ -4,6 +4,7 @@ The server holds one pipeline for every run that sends it a render; the runs' er
 kinds across the wire (the row's problem, the GPU machine's problem, transient unavailability).
 """
 
+import base64
 import socket
 import threading
 from collections.abc import Iterator
@@ -76,8 +77,8 @@ def test_runs_render_on_the_server_which_loads_the_pipeline_once(
     assert requests.get(f"{server.url}/health", timeout=5).json() | {"load_s": 0} == {
         "status": "ready", "model": "lite", "attention": "sdpa", "load_s": 0, "renders": 3,
     }  # fmt: skip
-    # The server renders the portrait the run sent, under the run's own file name.
-    assert Path(server.renderer.load().pipeline.base_data["image"]).name == portrait.name
+    # The server renders the portrait the run sent, under a name of its own with the run's file type.
+    assert Path(server.renderer.load().pipeline.base_data["image"]).name == "portrait" + portrait.suffix
 
 
 def test_progress_reaches_the_run_while_the_server_is_still_rendering(
@@ -230,3 +231,18 @@ def test_the_doctor_reports_the_server_and_whether_it_answers(server: AvatarServ
     down = report_for(closed_port_url())
     assert "[--] flashhead on the avatar server: The avatar server at" in down and "cannot be reached" in down
     assert "AVATAR__BACKEND=auto, which picks lite here" in down
+
+
+def test_a_portrait_name_never_leaves_the_servers_scratch_folder(
+    server: AvatarServer, tmp_path: Path, portrait: Path
+) -> None:
+    wav = speech_with_tail(tmp_path / "speech.wav", 1.0, 0.2)
+    body = {
+        "portrait": base64.b64encode(portrait.read_bytes()).decode(),
+        "portrait_name": "../../../tmp/evil.JPG",
+        "speech": base64.b64encode(wav.read_bytes()).decode(),
+    }
+    answer = requests.post(f"{server.url}/render", json=body, timeout=60)
+    assert '"result"' in answer.text.splitlines()[-1]
+    image = Path(server.renderer.load().pipeline.base_data["image"])
+    assert image.name == "portrait.jpg" and image.parent.name.startswith("avatar-render-")
