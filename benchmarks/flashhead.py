@@ -33,7 +33,6 @@ import argparse
 import json
 import math
 import resource
-import subprocess
 import sys
 import threading
 import time
@@ -44,7 +43,7 @@ import imageio_ffmpeg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lite_avatar import TEXT, default_portrait, speech_wav
+from lite_avatar import TEXT, default_portrait, first_seconds, speech_wav
 
 from talking_head_dagster.avatar.flashhead import weights as weight_files
 from talking_head_dagster.avatar.flashhead.audio import load_speech
@@ -156,11 +155,7 @@ def _through_server(renderer: FlashHeadRenderer, portrait: Path, ffmpeg: str):
 def _speech(args: argparse.Namespace, ffmpeg: str) -> Path:
     """The WAV to speak: ``--speech`` or the Piper speech, cut to its first ``--seconds`` if given."""
     speech = Path(args.speech) if args.speech else speech_wav(TEXT)
-    if args.seconds is None:
-        return speech
-    cut = OUT / f"{speech.stem}-{args.seconds:g}s.wav"
-    subprocess.run([ffmpeg, "-y", "-v", "error", "-i", str(speech), "-t", f"{args.seconds}", str(cut)], check=True)
-    return cut
+    return speech if args.seconds is None else first_seconds(ffmpeg, speech, args.seconds)
 
 
 def _prepare_device(args: argparse.Namespace):

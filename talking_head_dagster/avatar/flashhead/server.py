@@ -138,11 +138,8 @@ class _Handler(BaseHTTPRequestHandler):
             except DeploymentError as exc:
                 self._line({"error": {"kind": "deployment", "message": str(exc)}})
                 return
-            except OSError as exc:
-                if isinstance(exc, BrokenPipeError | ConnectionResetError):
-                    raise
-                self._line({"error": {"kind": "internal", "message": f"{exc.__class__.__name__}: {exc}"}})
-                return
+            except (BrokenPipeError, ConnectionResetError):
+                raise  # the run went away (see do_POST)
             except Exception as exc:  # reported to the run, which fails with it; the server goes on
                 self._line({"error": {"kind": "internal", "message": f"{exc.__class__.__name__}: {exc}"}})
                 return

@@ -73,18 +73,23 @@ class StandInMachine:
         return [module for module in modules if module in self.missing]
 
 
-@pytest.fixture(scope="session")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> FlashHeadOptions:
-    """A complete deployment for both models. One per session: a process imports one checkout."""
-    root = tmp_path_factory.mktemp("flashhead")
-    fake_checkout(root / "vendor" / "SoulX-FlashHead")
-    for model_type in ("lite", "pro"):
-        fake_weights(root / "models" / "SoulX-FlashHead-1_3B", root / "models" / "wav2vec2-base-960h", model_type)
-    return FlashHeadOptions(
+def standin_deployment(root: Path) -> FlashHeadOptions:
+    """A complete deployment for both models under ``root``: the stand-in checkout and sparse weights."""
+    options = FlashHeadOptions(
         vendor_dir=root / "vendor" / "SoulX-FlashHead",
         ckpt_dir=root / "models" / "SoulX-FlashHead-1_3B",
         wav2vec_dir=root / "models" / "wav2vec2-base-960h",
     )
+    fake_checkout(options.vendor_dir)
+    for model_type in ("lite", "pro"):
+        fake_weights(options.ckpt_dir, options.wav2vec_dir, model_type)
+    return options
+
+
+@pytest.fixture(scope="session")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> FlashHeadOptions:
+    """The stand-in deployment. One per session: a process imports one checkout."""
+    return standin_deployment(tmp_path_factory.mktemp("flashhead"))
 
 
 @pytest.fixture(autouse=True)

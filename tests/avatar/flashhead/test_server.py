@@ -5,7 +5,6 @@ kinds across the wire (the row's problem, the GPU machine's problem, transient u
 """
 
 import base64
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -29,6 +28,7 @@ from talking_head_dagster.settings import AvatarSettings, FlashHeadSettings, Set
 from tests.avatar.conftest import write_wav
 from tests.avatar.flashhead.conftest import StandInMachine, materialize_avatar, speech_with_tail, standin_loads
 from tests.avatar.flashhead.test_renderer import decode_rgb
+from tests.support.processes import free_port
 
 
 @pytest.fixture
@@ -53,9 +53,7 @@ def progress_into(calls: list[tuple[int, int]]):
 
 
 def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def test_runs_render_on_the_server_which_loads_the_pipeline_once(
