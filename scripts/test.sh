@@ -4,8 +4,11 @@
 # 127.0.0.1 themselves (cached outside the repo, see tests/services/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# This script's arguments are pytest's (e.g. `-k composite`); the sourced bootstrap must not see them.
+PYTEST_ARGS=("$@")
+set --
 source scripts/bootstrap.sh
 "$UV" run --frozen --no-sync ruff check .
 # NocoDB's first install (npm + native rebuild) takes minutes: do it before pytest's per-test timeouts.
 "$UV" run --frozen --no-sync python -m tests.services.nocodb install >&2
-exec "$UV" run --frozen --no-sync pytest "$@"
+exec "$UV" run --frozen --no-sync pytest "${PYTEST_ARGS[@]}"
