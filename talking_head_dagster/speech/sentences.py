@@ -3,23 +3,92 @@
 import re
 import unicodedata
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…。！？；;])[\"'”’」』）)]*\s*|\n+")
-_CLAUSE_END = re.compile(r"(?<=[,，、:：])\s*")
+# A run of end punctuation and the closing quotes or brackets after it.
+_END_RUN = re.compile(r"[.!?。！？；…]+[\"'”’」』）)\]]*")
+_CLAUSE_END = re.compile(r"(?:(?<=[，、：；])|(?<=[,:;])(?!\d))\s*")
 MAX_SENTENCE_CHARS = 220
+# Abbreviations a sentence does not end on, whatever follows (compared in lower case, without the dot).
+_ABBREVIATIONS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "vs",
+        "e.g",
+        "i.e",
+        "cf",
+        "approx",
+        "dept",
+        "est",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "rev",
+        "hon",
+    ]
+)
+# ...and those it does not end on before a number (No. 5, p. 12).
+_BEFORE_NUMBERS = frozenset(["no", "nos", "vol", "fig", "p", "pp", "ch", "sec", "art"])
+_CLOSERS = "\"'”’」』）)]"
+_WORD_BEFORE = re.compile(r"([A-Za-z](?:[A-Za-z.]*[A-Za-z])?)$")
 
 
 def split_sentences(text: str, max_chars: int = MAX_SENTENCE_CHARS) -> list[str]:
-    """Sentences in order, none longer than ``max_chars`` where a clause break allows it."""
+    """Sentences in order, none longer than ``max_chars`` where a clause break allows it.
+
+    A sentence ends at 。！？；… and at . ! ? (then a line break ends one too), but not inside a
+    number (4.99, 2.97亿), a version (v1.2.3), a domain (example.com), after an abbreviation
+    (Dr., e.g., U.S. before a lower-case word) or at an ellipsis the sentence goes on after.
+    """
     sentences = []
-    for raw in _SENTENCE_END.split(clean_text(text)):
-        sentence = raw.strip()
-        if not sentence:
-            continue
-        if len(sentence) <= max_chars:
-            sentences.append(sentence)
-        else:
-            sentences.extend(_split_long(sentence, max_chars))
+    for line in clean_text(text).split("\n"):
+        for raw in _sentences_in_line(line):
+            sentence = raw.strip()
+            if not sentence:
+                continue
+            if len(sentence) <= max_chars:
+                sentences.append(sentence)
+            else:
+                sentences.extend(_split_long(sentence, max_chars))
     return sentences
+
+
+def _sentences_in_line(line: str) -> list[str]:
+    parts, start = [], 0
+    for match in _END_RUN.finditer(line):
+        if _ends_sentence(line, match):
+            parts.append(line[start : match.end()])
+            start = match.end()
+    parts.append(line[start:])
+    return parts
+
+
+def _ends_sentence(line: str, match: re.Match[str]) -> bool:
+    """Whether the punctuation ``match`` found ends a sentence, from what is around it."""
+    run = match.group(0).rstrip(_CLOSERS)
+    following = line[match.end() :].lstrip()
+    if not following:
+        return True
+    upcoming = following[0]
+    if upcoming in ",，、" or (upcoming.islower() and run.endswith(("..", "…", "."))):
+        return False  # the sentence goes on: "wait... what", "the U.S. economy", "etc. and"
+    if run[-1] != "." or run.endswith(".."):
+        return True  # ! ? 。！？； and ellipses before a new sentence
+    # A single '.'.
+    directly_after = line[match.end() : match.end() + 1]
+    if directly_after.isascii() and directly_after.isalnum():
+        return False  # inside a number, version, domain or abbreviation: 4.99, v1.2.3, example.com, e.g
+    found = _WORD_BEFORE.search(line[: match.start()])
+    word = found.group(1).lower() if found else ""
+    if word in _ABBREVIATIONS or (word in _BEFORE_NUMBERS and upcoming.isdigit()):
+        return False
+    return not (upcoming.isdigit() and ("." in word or len(word) == 1))
 
 
 def _split_long(sentence: str, max_chars: int) -> list[str]:
