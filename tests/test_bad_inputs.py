@@ -61,7 +61,7 @@ BAD = [
     ("{media}/big.mp4", FINE, "larger than the limit of 2 MiB"),
     ("{media}/notvideo.mp4", FINE, "not a video ffmpeg can read"),
     ("{media}/short.mp4", FINE, "too short"),
-    ("{media}/clip.mp4", "今天我们来聊一聊人工智能。", "No voice is configured for the script's language ('zh')"),
+    ("{media}/clip.mp4", "今天我们来聊一聊人工智能。", "No voice for the script's language ('zh') is installed"),
     ("{media}/clip.mp4", "   ...   ", "no speakable words"),
     ("{media}/clip.mp4", "\x00\x01\x07\x1b\x7f\u202e", "The script is empty"),
     ("{media}/clip.mp4", "Far too long. " * 40, f"the limit is {MAX_SCRIPT_CHARS}"),

@@ -27,7 +27,7 @@ BAD = [
     ("page.html", "A page with no video on it.", "No video was found"),
     ("big.mp4", "A video over the size limit.", "larger than the limit"),
     ("notvideo.mp4", "A file that is not a video.", "not a video"),
-    ("clip.mp4", "今天我们来聊一聊人工智能。", "No voice is configured for the script's language ('zh')"),
+    ("clip.mp4", "今天我们来聊一聊人工智能。", "No voice for the script's language ('zh') is installed"),
     ("clip.mp4", "   ...   ", "no speakable words"),
 ]
 

@@ -5,7 +5,8 @@ from pydantic import BaseModel
 
 class SentenceTiming(BaseModel):
     index: int
-    text: str
+    text: str  # the script's own text, as subtitles show it
+    spoken: str | None = None  # what the voice was given to say (numbers, units, Latin words in words)
     start_s: float
     end_s: float
 

@@ -24,7 +24,7 @@ def test_real_voice_speaks_sentence_by_sentence(tmp_path: Path) -> None:
 
 def test_script_in_a_language_without_voice_is_refused(tmp_path: Path) -> None:
     speech = PiperSpeech(models_dir=str(tmp_path))
-    with pytest.raises(PermanentInputError, match="No voice is configured for the script's language \\('zh'\\)"):
+    with pytest.raises(PermanentInputError, match="No voice for the script's language \\('zh'\\) is installed"):
         speech.synthesize("今天我们来聊一聊人工智能。", tmp_path / "out.wav")
 
 
