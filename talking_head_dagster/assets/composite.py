@@ -22,7 +22,7 @@ from talking_head_dagster.media.composite import (
     thumbnail_args,
 )
 from talking_head_dagster.media.encoding import VideoEncoding, choose_encoder, video_ceiling_kbps
-from talking_head_dagster.media.fonts import font_candidates, pick_font
+from talking_head_dagster.media.fonts import font_candidates, missing_glyphs, pick_font
 from talking_head_dagster.media.layout import FrameLayout, frame_layout
 from talking_head_dagster.media.loudness import corrected_gain, first_gain, parse_ebur128
 from talking_head_dagster.media.masks import write_border, write_mask
@@ -196,14 +196,22 @@ def _subtitles(
     if configured and not configured.is_file():
         raise PermanentInputError(f"The subtitle font {configured} does not exist.")
     text = " ".join(clean_text(sentence.text) for sentence in speech.sentences)
-    font = pick_font(text, font_candidates(configured, models_dir))
+    candidates = font_candidates(configured, models_dir)
+    font = pick_font(text, candidates)
     margin_left, margin_right = layout.subtitle_margins
     if font is None:
         (staging / SRT).write_text(srt_document(speech.sentences), encoding="utf-8")
         return False, [
-            "No subtitle font has glyphs for this script, so subtitles are only in the .srt file; set "
-            "TALKING_HEAD_COMPOSITE__SUBTITLE_FONT or put a font covering it (e.g. Noto Sans CJK) in models/fonts."
+            f"No subtitle font has glyphs for every character of this script ({missing_glyphs(text, candidates)}), "
+            "so subtitles are only in the .srt file; set TALKING_HEAD_COMPOSITE__SUBTITLE_FONT or put a font "
+            "that covers them in models/fonts."
         ]
+    warnings = []
+    if left_out := font.missing(text):
+        warnings.append(
+            f"The burned-in subtitles leave out {' '.join(left_out)} ({font.family} has no glyphs for them; "
+            "the .srt keeps them)."
+        )
     (work / FONTS_DIR).mkdir()
     shutil.copyfile(font.path, work / FONTS_DIR / font.path.name)
     subtitle_style = SubtitleStyle(
@@ -217,7 +225,7 @@ def _subtitles(
     )
     write_subtitles(speech.sentences, subtitle_style, work / SUBTITLE_FILE, staging / SRT)
     shutil.copyfile(work / SUBTITLE_FILE, staging / SUBTITLE_FILE)
-    return True, []
+    return True, warnings
 
 
 def _music(style: CompositeStyle) -> Path | None:

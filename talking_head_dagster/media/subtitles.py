@@ -11,17 +11,23 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from talking_head_dagster.media.fonts import Font
+from talking_head_dagster.media.fonts import Font, cjk_language
 from talking_head_dagster.speech.timing import SentenceTiming
 
 MAX_LINES = 2
+# The usual Chinese subtitle norm: at most 16 characters a line (a half-width character counts half).
+CJK_LINE_CHARS = 16
 # Glyph widths from FreeType and libass's layout differ by a few percent; keep that much spare.
 WIDTH_SLACK = 0.94
 _WIDE = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"  # CJK, Hangul, full-width forms
 # A token is one wide character, a run of other non-space characters, or a run of spaces.
 _TOKEN = re.compile(rf"[{_WIDE}]|[^\s{_WIDE}]+|\s+")
-# Closing punctuation hangs on the line before rather than starting a new one.
+# Closing punctuation hangs on the line before; opening punctuation goes down with what it opens.
 _NO_LINE_START = set("，。！？、；：,.!?;:」』）)】》〉”’…")
+_NO_LINE_END = set("“‘（(《「『【〈￥")
+# A number keeps its unit or multiplier (2.97亿元, 4999元, 3月); 第 keeps its number (第2名).
+_NUMBER_END = re.compile(r"\d[%％]?[万亿千百]*$")
+_KEEPS_NUMBER = set("第")
 
 
 @dataclass(frozen=True)
@@ -50,42 +56,87 @@ def clean_text(text: str) -> str:
 
 
 def wrap(text: str, font: Font, font_px: int, max_width: int) -> list[str]:
-    """Greedy line breaking at spaces, or between any two CJK characters, measured with the font."""
+    """Lines that fit ``max_width`` with the font's glyph widths, broken at spaces or between CJK characters.
+
+    Steps: 1. tokens glued into units no line break may enter; 2. greedy lines; 3. CJK text also keeps
+    to 16 characters a line, and its lines are evened out (no 14 + 2 split) without adding a line.
+    """
+    # 1. Units.
+    units = _units(clean_text(text))
+    if not cjk_language(text):
+        return _greedy(units, lambda line: font.text_width(line, font_px) <= max_width * WIDTH_SLACK)
+
+    # 2.-3. Greedy within both limits, then the tightest share of them that still needs no more lines.
+    def fits_within(share: float):
+        return lambda line: (
+            line_chars(line) <= CJK_LINE_CHARS * share
+            and font.text_width(line, font_px) <= max_width * WIDTH_SLACK * share
+        )
+
+    lines = _greedy(units, fits_within(1.0))
+    low, high = 0.0, 1.0
+    for _ in range(10):
+        share = (low + high) / 2
+        tighter = _greedy(units, fits_within(share))
+        if len(tighter) <= len(lines):
+            lines, high = tighter, share
+        else:
+            low = share
+    return lines
+
+
+def line_chars(line: str) -> float:
+    """Characters in ``line`` as Chinese subtitles count them: half-width ones count half.
+
+    Full-width characters count 1, and so do curly quotes and ellipses, drawn full-width by CJK fonts.
+    """
+    return sum(1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.5 for ch in line)
+
+
+def _units(text: str) -> list[str]:
+    """Tokens glued where no line may break: before closing or after opening punctuation, inside numbers."""
+    units: list[str] = []
+    for token in _TOKEN.findall(text):
+        glue = bool(units) and (
+            token[0] in _NO_LINE_START
+            or units[-1][-1] in _NO_LINE_END
+            or (bool(_NUMBER_END.search(units[-1])) and not token.isspace() and token[0] not in _NO_LINE_END)
+            or (units[-1][-1] in _KEEPS_NUMBER and token[0].isdigit())
+        )
+        if glue and units[-1].isspace() and len(units) > 1:
+            units[-2:] = [units[-2] + units[-1]]  # "word ." keeps its stop: the space goes with it
+        if glue:
+            units[-1] += token
+        else:
+            units.append(token)
+    return units
+
+
+def _greedy(units: list[str], fits) -> list[str]:
+    """Lines filled unit by unit while ``fits``; a unit too wide for any line has one of its own."""
     lines: list[str] = []
     current = ""
-    for token in _TOKEN.findall(clean_text(text)):
-        candidate = current + token
-        if not current or font.text_width(candidate, font_px) <= max_width * WIDTH_SLACK:
+    for unit in units:
+        candidate = current + unit
+        if not current.strip() or fits(candidate.strip()):
             current = candidate
             continue
-        if token[0] in _NO_LINE_START:
-            # The punctuation may not start the next line: the word or character before it goes along.
-            head, current = _split_before_closing(candidate)
-            if head:
-                lines.append(head)
-            continue
-        lines.append(current.rstrip())
-        current = token.lstrip()
+        lines.append(current.strip())
+        current = unit
     if current.strip():
         lines.append(current.strip())
     return lines
 
 
-def _split_before_closing(text: str) -> tuple[str, str]:
-    """``text`` cut before its last token that may start a line (``""`` first when there is none)."""
-    tokens = _TOKEN.findall(text)
-    cut = len(tokens) - 1
-    while cut > 0 and (tokens[cut].isspace() or tokens[cut][0] in _NO_LINE_START):
-        cut -= 1
-    return "".join(tokens[:cut]).rstrip(), "".join(tokens[cut:])
-
-
 def captions(sentences: list[SentenceTiming], style: SubtitleStyle) -> list[Caption]:
-    """One caption per sentence, split into parts of at most two lines timed by their share of characters."""
+    """One caption per sentence, split into parts of at most two lines timed by their share of characters.
+
+    Characters the font cannot draw (an emoji in a script whose font has none) are left out.
+    """
     max_width = style.width - style.margin_left - style.margin_right
     result: list[Caption] = []
     for sentence in sentences:
-        lines = wrap(sentence.text, style.font, style.font_px, max_width)
+        lines = wrap(style.font.drawable(sentence.text), style.font, style.font_px, max_width)
         if not lines:
             continue
         groups = [lines[i : i + MAX_LINES] for i in range(0, len(lines), MAX_LINES)]

@@ -224,31 +224,39 @@ def test_hostile_subtitle_text_does_not_break_the_graph(tmp_path, inputs, ffmpeg
     assert "\\{\\\u2060b1\\}" in ass  # the override block is shown as text, not applied
 
 
-def test_cjk_text_without_a_cjk_font_keeps_the_srt_and_says_what_to_do(tmp_path, inputs):
-    sentences = [SentenceTiming(index=0, text="大家好，欢迎来到我们的频道：今天讲三个技巧。", start_s=0.8, end_s=3.0)]
+def test_a_script_no_font_can_write_keeps_the_srt_and_says_what_to_do(tmp_path, inputs):
+    sentences = [SentenceTiming(index=0, text="大家好，ሰላም።", start_s=0.8, end_s=3.0)]  # Chinese and Amharic
     manifest, folder, result = render(tmp_path, inputs, CompositeStyle(), sentences=sentences)
     assert result.success
     assert not manifest.subtitles_burned and manifest.srt_file == SRT
     assert "大家好" in (folder / SRT).read_text(encoding="utf-8")
     warnings = result.asset_materializations_for_node("composite")[0].metadata["warnings"].value
-    assert "SUBTITLE_FONT" in warnings
+    assert "Noto Sans CJK SC lacks" in warnings and "ሰ" in warnings and "SUBTITLE_FONT" in warnings
 
 
-def test_cjk_text_with_a_covering_font_is_burned_in(tmp_path, inputs, plain_render, ffmpeg_exe):
-    # matplotlib's LastResort font has a (placeholder) glyph for every code point: enough to prove the
-    # CJK path through wrapping, escaping and libass, without shipping a CJK font in the tests.
-    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "LastResortHE-Regular.ttf"
+def test_chinese_is_burned_in_with_the_bundled_font_and_no_setting(tmp_path, inputs, plain_render, ffmpeg_exe):
     first = inputs["sentences"][0]
-    sentences = [
-        SentenceTiming(
-            index=0, text="大家好，欢迎来到我们的频道：今天讲三个技巧。", start_s=first.start_s, end_s=first.end_s
-        )
-    ]
-    manifest, folder, result = render(tmp_path, inputs, CompositeStyle(subtitle_font=str(font)), sentences=sentences)
+    text = "大家好🎉，欢迎来到我们的频道：今天讲三个技巧，价格只要4999元。"
+    sentences = [SentenceTiming(index=0, text=text, start_s=first.start_s, end_s=first.end_s)]
+    manifest, folder, result = render(tmp_path, inputs, CompositeStyle(), sentences=sentences)
     assert result.success and manifest.subtitles_burned
+    ass = (folder / "subtitles.ass").read_text(encoding="utf-8")
+    assert ",Noto Sans CJK SC," in ass and "🎉" not in ass and "4999元" in ass
+    assert text in (folder / SRT).read_text(encoding="utf-8")  # the sidecar keeps the script as written
+    warnings = result.asset_materializations_for_node("composite")[0].metadata["warnings"].value
+    assert "leave out 🎉" in warnings
     _, plain_folder, _ = plain_render
     at = (first.start_s + first.end_s) / 2
     assert _band_difference(folder / MP4, plain_folder / MP4, at, 1080, 1920, ffmpeg_exe) > 8
+
+
+def test_a_configured_font_comes_before_the_bundled_ones(tmp_path, inputs):
+    # matplotlib's LastResort font has a (placeholder) glyph for every code point, CJK included.
+    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "LastResortHE-Regular.ttf"
+    sentences = [SentenceTiming(index=0, text="大家好，欢迎。", start_s=0.8, end_s=3.0)]
+    manifest, folder, result = render(tmp_path, inputs, CompositeStyle(subtitle_font=str(font)), sentences=sentences)
+    assert result.success and manifest.subtitles_burned
+    assert ",Last Resort High-Efficiency," in (folder / "subtitles.ass").read_text(encoding="utf-8")
 
 
 # --- helpers -----------------------------------------------------------------------------------
