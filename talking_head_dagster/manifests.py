@@ -11,6 +11,7 @@ class RecordSnapshot(BaseModel):
     content: str
     version: str
     voice: str | None = None
+    row_voice: str | None = None
     layout: str | None = None
 
 

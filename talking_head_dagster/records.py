@@ -1,4 +1,4 @@
-"""What a record is: one row's source URL and script, with a version that changes when they do."""
+"""What a record is: one row's source URL, script, layout and voice, with a version that changes when they do."""
 
 import hashlib
 import unicodedata
@@ -30,7 +30,8 @@ class Record(BaseModel):
     key: str
     url: str
     content: str
-    voice: str | None = None
+    voice: str | None = None  # the table's voice (or a one-off render's)
+    row_voice: str | None = None  # the row's own choice, from the table's voice_column: overrides ``voice``
     layout: str | None = None
 
     @field_validator("content")
@@ -45,12 +46,14 @@ class Record(BaseModel):
     @property
     def version(self) -> str:
         """Content hash of what the video is made from: a new version means a new render."""
-        return record_version(self.url, self.content, self.layout)
+        return record_version(self.url, self.content, self.layout, self.row_voice)
 
 
-def record_version(url: str, content: str, layout: str | None = None) -> str:
-    """A row's layout override is part of what the video is made from; no override keeps old versions."""
+def record_version(url: str, content: str, layout: str | None = None, row_voice: str | None = None) -> str:
+    """A row's layout and voice choices are part of what the video is made from; rows without them keep old versions."""
     made_from = f"{url}\n{content}" if not layout else f"{url}\n{content}\n{layout}"
+    if row_voice:
+        made_from += f"\nvoice:{row_voice}"
     return hashlib.sha256(made_from.encode()).hexdigest()[:12]
 
 
@@ -58,6 +61,7 @@ class ColumnMapping(Protocol):
     url_column: str
     content_column: str
     voice: str | None
+    voice_column: str | None
     layout: str | None
     layout_column: str | None
 
@@ -65,10 +69,12 @@ class ColumnMapping(Protocol):
 def row_record(key: str, row: dict[str, Any], mapping: ColumnMapping) -> Record:
     """The record a NocoDB row describes, read through its table's column mapping."""
     row_layout = str(row.get(mapping.layout_column) or "").strip().lower() if mapping.layout_column else ""
+    row_voice = str(row.get(mapping.voice_column) or "").strip() if mapping.voice_column else ""
     return Record(
         key=key,
         url=str(row.get(mapping.url_column) or "").strip(),
         content=str(row.get(mapping.content_column) or ""),
         voice=mapping.voice,
+        row_voice=row_voice or None,
         layout=row_layout or mapping.layout or None,
     )

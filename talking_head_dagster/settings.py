@@ -28,6 +28,7 @@ class TableSettings(BaseModel):
     status_column: str | None = None
     error_column: str | None = None
     voice: str | None = None
+    voice_column: str | None = None  # a column whose value (a voice name, or a language: zh, en) picks the row's voice
     layout: str | None = None  # this table's avatar layout (pip, split, full); None: the deployment's
     layout_column: str | None = None  # a column whose value overrides the layout per row
 

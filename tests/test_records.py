@@ -21,3 +21,15 @@ def test_the_table_layout_applies_and_a_row_value_overrides_it() -> None:
     assert from_row.layout == "full"
     # A different layout is a different video: a new version, so a retried row renders it.
     assert len({from_table.version, from_row.version, row_record("t-7", ROW, TableMapping(id="t")).version}) == 3
+
+
+def test_a_row_voice_is_part_of_the_version_only_when_the_row_sets_one() -> None:
+    table = TableMapping(id="t", voice="en_US-joe-medium", voice_column="voice")
+    empty = row_record("t-7", {**ROW, "voice": "  "}, table)
+    chosen = row_record("t-7", {**ROW, "voice": " zh_CN-huayan-medium "}, table)
+    # The table's own voice and an empty cell keep the version rows always had.
+    assert (empty.voice, empty.row_voice) == ("en_US-joe-medium", None)
+    assert empty.version == record_version("https://example.com/v.mp4", "Hello there.")
+    assert chosen.row_voice == "zh_CN-huayan-medium"
+    assert chosen.version == record_version("https://example.com/v.mp4", "Hello there.", None, "zh_CN-huayan-medium")
+    assert chosen.version != empty.version

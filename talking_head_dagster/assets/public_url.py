@@ -25,7 +25,7 @@ def public_url(
         video = artifacts.manifest(key, "composite", CompositeManifest)
         source = artifacts.manifest(key, "source_video", SourceVideoManifest)
         speech = artifacts.manifest(key, "tts_audio", SpeechManifest)
-        version = record_version(source.record.url, speech.text, source.record.layout)
+        version = record_version(source.record.url, speech.text, source.record.layout, source.record.row_voice)
         object_key = publisher.object_key(key, version)
         # The subtitles go first, so that wherever the video is, its .srt is beside it.
         subtitles = None

@@ -30,7 +30,14 @@ def load_record(key: str, nocodb: NocoDBResource, artifacts: ArtifactStore) -> R
     record_key = RecordKey.parse(key)
     if record_key.is_local:
         snapshot = artifacts.manifest(key, RECORD_ASSET, RecordSnapshot)
-        return Record(key=key, url=snapshot.url, content=snapshot.content, voice=snapshot.voice, layout=snapshot.layout)
+        return Record(
+            key=key,
+            url=snapshot.url,
+            content=snapshot.content,
+            voice=snapshot.voice,
+            row_voice=snapshot.row_voice,
+            layout=snapshot.layout,
+        )
     if not record_key.row.isdigit():
         raise PermanentInputError(f"Record {key} does not name a NocoDB row id.")
     mapping = nocodb.table(record_key.table)
@@ -44,6 +51,7 @@ def snapshot(record: Record) -> RecordSnapshot:
         content=record.content,
         version=record.version,
         voice=record.voice,
+        row_voice=record.row_voice,
         layout=record.layout,
     )
 

@@ -23,7 +23,7 @@ def tts_audio(
     with stage_errors(context):
         record = load_record(key, nocodb, artifacts)
         staging = artifacts.staging_dir(key, "tts_audio")
-        result = speech.synthesize(record.content, staging / WAV, voice_name=record.voice)
+        result = speech.synthesize(record.content, staging / WAV, voice_name=record.row_voice or record.voice)
         manifest = SpeechManifest(
             wav_file=WAV,
             text=record.content,

@@ -31,6 +31,7 @@ class TableMapping(dg.Config):
     status_column: str | None = None
     error_column: str | None = None
     voice: str | None = None
+    voice_column: str | None = None
     layout: str | None = None
     layout_column: str | None = None
 
@@ -89,7 +90,7 @@ class NocoDBResource(dg.ConfigurableResource):
             wanted = f"({wanted}~or({mapping.status_column},eq,retry))"
         candidate = f"({mapping.url_column},notblank)~and({mapping.content_column},notblank)~and{wanted}"
         # Every cell the row's version or its lifecycle depends on (the sensor computes the version).
-        columns = [mapping.url_column, mapping.content_column, mapping.layout_column]
+        columns = [mapping.url_column, mapping.content_column, mapping.layout_column, mapping.voice_column]
         columns += [mapping.result_column, mapping.status_column]
         fields = ",".join(["Id", *dict.fromkeys(c for c in columns if c)])
         served = 0
