@@ -117,12 +117,25 @@ def _ffmpeg(exe: str) -> tuple[Section, bool]:
     return Section("FFmpeg", findings), has_x264
 
 
+# Languages named in the voices list; Chinese is the one the original tables are written in.
+LANGUAGE_NAMES = {"en": "English", "zh": "Chinese", "de": "German", "fr": "French", "es": "Spanish", "ja": "Japanese"}
+
+
 def _voices(speech) -> tuple[Section, bool]:
+    """Each voice found with its language, the configured language map, and a hint when Chinese has none."""
     try:
         voices = speech.available_voices()
     except Exception as exc:  # a broken voice package or models folder: report, do not crash the doctor
         return Section("Voices", [Finding(MISSING, f"cannot list voices: {exc}")]), False
-    findings = [Finding(OK, f"{voice.name} ({voice.language or '?'}): {voice.model}") for voice in voices.values()]
+    findings = [
+        Finding(OK, f"{v.name} ({v.language or '?'}): {LANGUAGE_NAMES.get(v.language, 'language unknown')}, {v.model}")
+        for v in voices.values()
+    ]
+    if speech.voices:
+        mapped = ", ".join(f"{language} -> {name}" for language, name in sorted(speech.voices.items()))
+        findings.append(Finding(INFO, f"SPEECH__VOICES: {mapped}"))
+    if not any(voice.language == "zh" for voice in voices.values()):
+        findings.append(Finding(INFO, f"Chinese scripts fail here. {speech.no_voice_message('zh')}"))
     title = f"Voices (bundled and under {speech.models_dir}/)"
     return Section(title, findings or [Finding(MISSING, "none")]), bool(voices)
 

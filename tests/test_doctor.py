@@ -8,8 +8,9 @@ from pathlib import Path
 
 from talking_head_dagster.avatar.flashhead import upstream
 from talking_head_dagster.doctor import build_report
-from talking_head_dagster.settings import AvatarSettings, FlashHeadSettings, Settings
+from talking_head_dagster.settings import AvatarSettings, FlashHeadSettings, Settings, SpeechSettings
 from tests.avatar.flashhead.conftest import fake_checkout, fake_weights
+from tests.support.standin_voice import install_standin_zh_voice
 
 CLI = str(Path(sys.executable).parent / "talking-head")
 
@@ -50,3 +51,15 @@ def test_doctor_fails_when_the_cpu_path_cannot_render(tmp_path: Path) -> None:
     assert not report.lite_path_works
     assert f"[--] lite (CPU): not usable: The portrait {tmp_path / 'nobody.png'} does not exist" in report.render()
     assert report.render().endswith("does NOT work: see the [--] lines above.")
+
+
+def test_doctor_lists_the_voices_with_their_languages(tmp_path: Path) -> None:
+    without = build_report(Settings(speech=SpeechSettings(models_dir=tmp_path / "models"))).render()
+    assert "[ok] en_US-joe-medium (en): English" in without
+    assert "[  ] Chinese scripts fail here. No voice for the script's language ('zh') is installed: put " in without
+    assert f"{tmp_path / 'models' / 'zh_CN-huayan-medium.onnx'} and its " in without
+    name = install_standin_zh_voice(tmp_path / "models")
+    settings = Settings(speech=SpeechSettings(models_dir=tmp_path / "models", voices={"zh": name}))
+    report = build_report(settings).render()
+    assert f"[ok] {name} (zh): Chinese, {tmp_path / 'models' / name}.onnx" in report
+    assert f"[  ] SPEECH__VOICES: zh -> {name}" in report and "Chinese scripts fail here" not in report

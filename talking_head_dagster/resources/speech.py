@@ -89,9 +89,9 @@ class PiperSpeech(dg.ConfigurableResource):
         for voice in voices.values():
             if voice.language == language:
                 return voice
-        raise NoVoiceError(self._no_voice_message(language))
+        raise NoVoiceError(self.no_voice_message(language))
 
-    def _no_voice_message(self, language: str) -> str:
+    def no_voice_message(self, language: str) -> str:
         """One line that says which files to put where."""
         models = str(self.models_dir).rstrip("/")
         suggested = SUGGESTED_VOICES.get(language)
