@@ -41,7 +41,7 @@ def tts_audio(
         f"with {result.voice} (real-time factor {rtf:.2f})"
     )
     timings = "\n".join(
-        f"| {s.index} | {s.start_s:.2f} | {s.end_s:.2f} | {s.text[:60].replace('|', '/')} |"
+        f"| {s.index} | {s.start_s:.2f} | {s.end_s:.2f} | {_cell(s.text)} | {_cell(s.spoken or s.text)} |"
         for s in result.sentences[:50]
     )
     return dg.MaterializeResult(
@@ -53,8 +53,14 @@ def tts_audio(
             "sample_rate": result.sample_rate,
             "sentences": len(result.sentences),
             "real_time_factor": round(rtf, 3),
-            "sentence_timings": dg.MetadataValue.md("| # | start s | end s | text |\n|---|---|---|---|\n" + timings),
+            "sentence_timings": dg.MetadataValue.md(
+                "| # | start s | end s | text | spoken as |\n|---|---|---|---|---|\n" + timings
+            ),
             "stage_seconds": watch.seconds,
         },
         data_version=dg.DataVersion(record.version),
     )
+
+
+def _cell(text: str) -> str:
+    return text[:60].replace("|", "/")
