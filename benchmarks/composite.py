@@ -19,10 +19,9 @@ their thumbnails, to look at.
 
     .venv/bin/python benchmarks/composite.py [--seconds 60] [--out benchmarks/out/composite] [--skip-moviepy]
         [--grain 25]   # camera-like grain on the source (and the floor's frames): content that costs bits
+        [--smoke]      # about 1 s of speech on a 4 s source, and one layout sample
 """
 
-import argparse
-import json
 import math
 import os
 import resource
@@ -34,8 +33,7 @@ import wave
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.support, which the composite tests share
+from harness import arguments, write_report
 
 PARAGRAPH = (
     "Good morning, and thank you for watching. Today we look at three simple habits that make a big "
@@ -48,14 +46,15 @@ KEY = "local-benchmark"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
+    parser = arguments(__doc__, "composite")
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/composite"))
     parser.add_argument("--skip-moviepy", action="store_true")
     parser.add_argument(
         "--grain", type=int, default=0, help="film grain on the source (0-40): camera-like detail that costs bits"
     )
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds = 1.0
     out = args.out.resolve()
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -64,7 +63,7 @@ def main() -> int:
     from talking_head_dagster.media.style import CompositeStyle
 
     ffmpeg = ffmpeg_binary()
-    inputs = make_inputs(out / "inputs", ffmpeg, args.seconds, args.grain)
+    inputs = make_inputs(out / "inputs", ffmpeg, args.seconds, args.grain, source_s=4.0 if args.smoke else 12.0)
     duration = inputs["duration"]
     frames = math.ceil(duration * 25)
     print(f"speech {duration:.2f} s, {frames} frames, load average {os.getloadavg()[0]:.1f}", flush=True)
@@ -84,7 +83,7 @@ def main() -> int:
 
     ours = min(results["ours"]["wall_s"], results["ours (again)"]["wall_s"])
     ours_stretched = results["ours, stretched like the original"]["wall_s"]
-    report = {"speech_s": round(duration, 2), "grain": args.grain, "load_average": os.getloadavg()[0], "runs": results}
+    report = {"speech_s": round(duration, 2), "grain": args.grain, "runs": results}
     report["ratios"] = {
         f"ours / {name}": round(ours / result["wall_s"], 3)
         for name, result in results.items()
@@ -94,9 +93,8 @@ def main() -> int:
     sizes = {"ours": (out / "ours" / KEY / "composite" / "composite.mp4").stat().st_size}
     sizes["original"] = max(p.stat().st_size for p in (out / "original").glob("encode-*.mp4"))
     report["bytes"] = sizes
-    print(json.dumps(report, indent=2))
-    (out / "report.json").write_text(json.dumps(report, indent=2))
-    layout_thumbnails(out / "layouts", inputs)
+    write_report(args, report)
+    layout_thumbnails(out / "layouts", inputs, samples=1 if args.smoke else None)
     return 0
 
 
@@ -113,12 +111,12 @@ def timed(work) -> dict[str, float]:
     return result
 
 
-def make_inputs(folder: Path, ffmpeg: str, seconds: float, grain: int = 0) -> dict:
-    """Speech of at least ``seconds`` (the paragraph repeated), an avatar clip, a source clip with a tone."""
+def make_inputs(folder: Path, ffmpeg: str, seconds: float, grain: int = 0, source_s: float = 12.0) -> dict:
+    """Speech of about ``seconds`` (the paragraph, repeated or cut), an avatar clip, a source clip with a tone."""
     from talking_head_dagster.resources.speech import PiperSpeech
 
     folder.mkdir(parents=True)
-    text = PARAGRAPH * max(1, math.ceil(seconds / 22))
+    text = PARAGRAPH * max(1, math.ceil(seconds / 22)) if seconds >= 5 else "Good morning."
     result = PiperSpeech().synthesize(text, folder / "speech.wav")
     sentences = [s for s in result.sentences if s.end_s <= seconds + 0.01] or result.sentences
     duration = min(result.duration_s, max(s.end_s for s in sentences))
@@ -153,11 +151,11 @@ def make_inputs(folder: Path, ffmpeg: str, seconds: float, grain: int = 0) -> di
             "-f",
             "lavfi",
             "-i",
-            "testsrc2=size=720x1280:rate=30:duration=12" + (f",noise=alls={grain}:allf=t" if grain else ""),
+            f"testsrc2=size=720x1280:rate=30:duration={source_s:g}" + (f",noise=alls={grain}:allf=t" if grain else ""),
             "-f",
             "lavfi",
             "-i",
-            "sine=frequency=330:duration=12",
+            f"sine=frequency=330:duration={source_s:g}",
             "-c:a",
             "aac",
             "-c:v",
@@ -176,7 +174,7 @@ def make_inputs(folder: Path, ffmpeg: str, seconds: float, grain: int = 0) -> di
         "sentences": sentences,
         "avatar": folder / "avatar.mp4",
         "source": folder / "source.mp4",
-        "source_s": 12.0,
+        "source_s": source_s,
     }
 
 
@@ -328,20 +326,20 @@ def run_moviepy(path: Path, inputs: dict, style) -> None:
     )
 
 
-def layout_thumbnails(folder: Path, inputs: dict) -> None:
-    """A 6 s sample of each layout, for its thumbnail (not timed)."""
+def layout_thumbnails(folder: Path, inputs: dict, samples: int | None = None) -> None:
+    """A 6 s sample of each layout (or of the first ``samples``), for its thumbnail (not timed)."""
     from talking_head_dagster.media.style import CompositeStyle
 
     short = dict(inputs, sentences=[s for s in inputs["sentences"] if s.end_s <= 6.0])
     short["duration"] = max(s.end_s for s in short["sentences"])
-    samples = {
+    layouts = {
         "pip-circle-9x16": CompositeStyle(),
         "pip-rounded-16x9": CompositeStyle(aspect="16:9", avatar_shape="rounded", avatar_size=0.5),
         "pip-top-left-1x1-blur": CompositeStyle(aspect="1:1", avatar_corner="top-left", background_fit="blur"),
         "split-9x16": CompositeStyle(layout="split"),
         "full-9x16-blur": CompositeStyle(layout="full", background_fit="blur"),
     }
-    for name, style in samples.items():
+    for name, style in list(layouts.items())[:samples]:
         run_ours(folder / name, short, style)
         thumbnail = folder / name / KEY / "composite" / "thumbnail.png"
         shutil.copyfile(thumbnail, folder / f"{name}.png")

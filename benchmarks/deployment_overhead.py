@@ -1,6 +1,6 @@
 """Orchestration overhead per record, and throughput of 5 rows at once, for both deployment shapes.
 
-    .venv/bin/python benchmarks/deployment_overhead.py [--mode embedded|production|both] [--rows 5]
+    .venv/bin/python benchmarks/deployment_overhead.py [--mode embedded|production|both] [--rows 5] [--smoke]
 
 Each mode is driven only through NocoDB, as users drive it: rows are inserted into a real NocoDB
 table and the real dagster-daemon renders them (S3 results on SeaweedFS, both from tests/services):
@@ -14,7 +14,9 @@ Phase 1, one row speaking a ~30 s script: wall time from the sensor tick that re
 run to the row's nocodb_sync materialisation, minus the stages' own times (each materialisation's
 ``stage_seconds``), and where the rest went (queue and launch, run start-up until the first step,
 the hand-offs between runs). Phase 2: ``--rows`` rows at once (the same script): rows per minute.
-The report goes to ``benchmarks/out/deployment/<mode>.json``.
+The report goes to ``benchmarks/out/deployment_overhead/<mode>.json``. ``--smoke``: the embedded
+mode only (unless ``--mode`` says otherwise), a one-sentence script, sensors every second, no
+phase 2 (phase 1 is summarised as a batch of one, as in every run).
 """
 
 import argparse
@@ -29,17 +31,16 @@ import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-import dagster as dg  # noqa: E402
-
-from benchmarks.pipeline_stages import SCRIPT_30S  # noqa: E402
+import dagster as dg
+from harness import arguments, write_report
+from pipeline_stages import SCRIPT_30S, SCRIPT_SMOKE
 
 STAGES = ["source_video", "tts_audio", "avatar_video", "composite", "public_url", "nocodb_sync"]
 
 
-def settings_env(work: Path, nocodb_server, s3_server, table: str, bucket: str, media_host: str, s3_artifacts: bool):
+def settings_env(
+    work: Path, nocodb_server, s3_server, table: str, bucket: str, media_host: str, s3_artifacts: bool, smoke: bool
+):
     from tests.support.deployment import deployment_env
 
     env = {
@@ -51,8 +52,8 @@ def settings_env(work: Path, nocodb_server, s3_server, table: str, bucket: str, 
             media_host=media_host,
             artifacts_dir=work / "artifacts",
         ),
-        "TALKING_HEAD_SENSOR_INTERVAL_S": "5",
-        "TALKING_HEAD_STAGE_SENSOR_INTERVAL_S": "2",
+        "TALKING_HEAD_SENSOR_INTERVAL_S": "1" if smoke else "5",
+        "TALKING_HEAD_STAGE_SENSOR_INTERVAL_S": "1" if smoke else "2",
         "TALKING_HEAD_AVATAR__BACKEND": "lite",
     }
     if s3_artifacts:
@@ -151,7 +152,29 @@ def wait_runs_over(instance: dg.DagsterInstance, keys: list[str], timeout: float
         time.sleep(1)
 
 
-def run_mode(mode: str, rows: int, out: Path) -> dict:
+def rows_at_once(nocodb, server, table: str, instance: dg.DagsterInstance, rows: list[dict]) -> dict:
+    """Insert ``rows`` together, wait until every one is done; their throughput and mean figures."""
+    started_at = time.monotonic()
+    row_ids = nocodb.insert_rows(server, table, rows)
+    elapsed = wait_done(nocodb, server, table, row_ids)
+    wait_runs_over(instance, [f"{table}-{r}" for r in row_ids])
+    timelines = [record_timeline(instance, f"{table}-{r}") for r in row_ids]
+    count = len(rows)
+    return {
+        "rows": count,
+        "elapsed_s": round(elapsed, 1),
+        "rows_per_minute": round(60 * count / elapsed, 2),
+        "stage_seconds_mean": {
+            s: round(sum(t["stage_seconds"].get(s, 0) for t in timelines) / count, 2) for s in STAGES
+        },
+        "overhead_pct_mean": round(sum(t["overhead_pct"] for t in timelines) / count, 1),
+        "per_row_wall_s": [t["wall_s"] for t in timelines],
+        "loop_wait_s": round(time.monotonic() - started_at - elapsed, 1),
+        "timelines": timelines,
+    }
+
+
+def run_mode(mode: str, args: argparse.Namespace) -> dict:
     from talking_head_dagster.demo import make_background, serve_directory
     from talking_head_dagster.media.binary import ffmpeg_binary
     from tests.services import nocodb, seaweedfs
@@ -159,16 +182,17 @@ def run_mode(mode: str, rows: int, out: Path) -> dict:
     from tests.support.processes import BIN, REPO, started
     from tests.support.production import postgres_database, two_location_deployment
 
-    work = Path(tempfile.mkdtemp(prefix=f"{mode}-", dir=out)).resolve()
+    rows, script = args.rows, SCRIPT_SMOKE if args.smoke else SCRIPT_30S
+    work = Path(tempfile.mkdtemp(prefix=f"{mode}-", dir=args.out)).resolve()
     nocodb_server, s3_server = nocodb.ensure_running(), seaweedfs.ensure_running()
     make_background(work / "media" / "background.mp4", ffmpeg_binary())
-    report: dict = {"mode": mode, "cpu_count": os.cpu_count(), "load_before": os.getloadavg()}
+    report: dict = {"mode": mode, "load_before": os.getloadavg()}
     with ExitStack() as stack:
         base_url = stack.enter_context(serve_directory(work / "media"))
         media_host = base_url.split("://")[1]
         table = nocodb.create_table(nocodb_server, f"bench_{mode}_{uuid.uuid4().hex[:6]}")
         env_settings = settings_env(
-            work, nocodb_server, s3_server, table, fresh_bucket(s3_server), media_host, mode == "production"
+            work, nocodb_server, s3_server, table, fresh_bucket(s3_server), media_host, mode == "production", args.smoke
         )
         if mode == "embedded":
             home = work / "dagster_home"
@@ -183,48 +207,34 @@ def run_mode(mode: str, rows: int, out: Path) -> dict:
             deployment = stack.enter_context(two_location_deployment(work, database, env_settings))
             stack.enter_context(deployment.daemon())
             instance = stack.enter_context(deployment.instance())
-        row = {"url": f"{base_url}/background.mp4", "content": SCRIPT_30S}
+        row = {"url": f"{base_url}/background.mp4", "content": script}
 
         # Phase 1: one row alone (the daemon warms up on it first: code servers already loaded).
-        [row_id] = nocodb.insert_rows(nocodb_server, table, [row])
-        wait_done(nocodb, nocodb_server, table, [row_id])
-        wait_runs_over(instance, [f"{table}-{row_id}"])
-        report["one_row"] = record_timeline(instance, f"{table}-{row_id}")
+        alone = rows_at_once(nocodb, nocodb_server, table, instance, [row])
+        report["one_row"] = alone.pop("timelines")[0]
+        report["one_row_as_batch"] = alone
         print(json.dumps(report["one_row"], indent=2), flush=True)
 
         # Phase 2: several rows at once (each a new version: a word differs).
-        batch = [{**row, "content": f"{SCRIPT_30S} Take {n}."} for n in range(1, rows + 1)]
-        started_at = time.monotonic()
-        row_ids = nocodb.insert_rows(nocodb_server, table, batch)
-        elapsed = wait_done(nocodb, nocodb_server, table, row_ids)
-        wait_runs_over(instance, [f"{table}-{r}" for r in row_ids])
-        timelines = [record_timeline(instance, f"{table}-{r}") for r in row_ids]
-        report["batch"] = {
-            "rows": rows,
-            "elapsed_s": round(elapsed, 1),
-            "rows_per_minute": round(60 * rows / elapsed, 2),
-            "stage_seconds_mean": {
-                s: round(sum(t["stage_seconds"].get(s, 0) for t in timelines) / rows, 2) for s in STAGES
-            },
-            "overhead_pct_mean": round(sum(t["overhead_pct"] for t in timelines) / rows, 1),
-            "per_row_wall_s": [t["wall_s"] for t in timelines],
-            "loop_wait_s": round(time.monotonic() - started_at - elapsed, 1),
-        }
+        if rows:
+            batch = [{**row, "content": f"{script} Take {n}."} for n in range(1, rows + 1)]
+            report["batch"] = rows_at_once(nocodb, nocodb_server, table, instance, batch)
+            report["batch"].pop("timelines")
         report["load_after"] = os.getloadavg()
-    (out / f"{mode}.json").write_text(json.dumps(report, indent=2))
-    print(json.dumps(report["batch"], indent=2), flush=True)
+    write_report(args, report, f"{mode}.json")
     return report
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=["embedded", "production", "both"], default="both")
+    parser = arguments(__doc__, "deployment_overhead")
+    parser.add_argument("--mode", choices=["embedded", "production", "both"], default=None, help="default: both")
     parser.add_argument("--rows", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "deployment")
     args = parser.parse_args()
+    if args.smoke:
+        args.rows, args.mode = 0, args.mode or "embedded"
     args.out.mkdir(parents=True, exist_ok=True)
-    for mode in ("embedded", "production") if args.mode == "both" else (args.mode,):
-        run_mode(mode, args.rows, args.out)
+    for mode in ("embedded", "production") if args.mode in ("both", None) else (args.mode,):
+        run_mode(mode, args)
     return 0
 
 

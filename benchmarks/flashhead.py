@@ -26,7 +26,11 @@ Random weights (the default) are the published architectures with random values
 (``flashhead_weights.py``): the compute is the real model's, the frames are noise. ``--device cpu``
 runs the real upstream code on the CPU (``flashhead_cpu.py``) to check the code path on a machine
 without CUDA; with ``--layers`` the DiT is cut down too. Its figures say nothing about GPU speed.
-Writes ``benchmarks/out/flashhead-<model>-<device>.json`` and the last render's MP4.
+``--device standin`` runs the adapter on the tests' stand-in checkout (``tests/avatar/flashhead_standin``,
+numpy, no PyTorch): only the adapter's code path. ``--smoke``: 2 s of speech, two renders through a
+warmed-up avatar server, on the stand-in unless ``--device`` is given (``--device cpu`` then cuts the
+DiT to one layer). Writes ``--out`` (``benchmarks/out/flashhead/``): ``flashhead-<model>-<device>.json``
+and the last render's MP4; random weights are kept in ``benchmarks/out/flashhead-weights/``.
 """
 
 import argparse
@@ -34,16 +38,15 @@ import json
 import math
 import resource
 import sys
+import tempfile
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import imageio_ffmpeg
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from lite_avatar import TEXT, default_portrait, first_seconds, speech_wav
+from harness import OUT, REPO, arguments, write_report
+from lite_avatar import SMOKE_TEXT, TEXT, default_portrait, first_seconds, speech_wav
 
 from talking_head_dagster.avatar.flashhead import weights as weight_files
 from talking_head_dagster.avatar.flashhead.audio import load_speech
@@ -51,19 +54,12 @@ from talking_head_dagster.avatar.flashhead.options import FlashHeadOptions
 from talking_head_dagster.avatar.flashhead.renderer import FlashHeadRenderer
 from talking_head_dagster.media.probe import count_video_frames
 
-OUT = Path(__file__).resolve().parent / "out"
-REPO = Path(__file__).resolve().parent.parent
-
 
 def main() -> None:
     args = _arguments()
-    OUT.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    machine = _prepare_device(args)
-    ckpt_dir, wav2vec_dir = _weights(args)
-    options = FlashHeadOptions(
-        vendor_dir=args.vendor, ckpt_dir=ckpt_dir, wav2vec_dir=wav2vec_dir, model_type=args.model, seed=42
-    )
+    options, machine = _deployment(args)
     renderer = FlashHeadRenderer(options, machine)
     speech = _speech(args, ffmpeg)
     report = {"model": args.model, "device": args.device, "layers": args.layers, "speech": str(speech)}
@@ -82,7 +78,7 @@ def main() -> None:
     pipelines = {id(loaded)}  # the loaded pipeline each render used: one for the process is the target
     for index in range(args.renders):
         _reset_peak_memory(args.device)
-        out_mp4 = OUT / f"flashhead-{args.model}-{args.device}.mp4"
+        out_mp4 = args.out / f"flashhead-{args.model}-{args.device}.mp4"
         renders.append(_render(render, Path(args.portrait), speech, out_mp4, ffmpeg, args.warmup_chunks))
         renders[-1] |= _peak_memory(args.device)
         pipelines.add(id(renderer.load()))
@@ -92,7 +88,7 @@ def main() -> None:
 
     # Exactness on the last render's MP4.
     stats = renders[-1]
-    frames_in_mp4 = count_video_frames(OUT / f"flashhead-{args.model}-{args.device}.mp4", ffmpeg)
+    frames_in_mp4 = count_video_frames(args.out / f"flashhead-{args.model}-{args.device}.mp4", ffmpeg)
     audio = load_speech(ffmpeg, speech, loaded.plan.sample_rate)
     animated = loaded.plan.chunks_for(stats["frames"]) * loaded.plan.chunk_samples
     report["exactness"] = {
@@ -102,10 +98,7 @@ def main() -> None:
         "speech_samples": len(audio),
         "speech_samples_not_animated": max(0, len(audio) - animated),
     }
-    path = OUT / f"flashhead-{args.model}-{args.device}.json"
-    path.write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2))
-    print(f"written: {path}")
+    write_report(args, report, f"flashhead-{args.model}-{args.device}.json")
 
 
 def _render(render, portrait: Path, speech: Path, out_mp4: Path, ffmpeg: str, warmup: int) -> dict:
@@ -154,8 +147,23 @@ def _through_server(renderer: FlashHeadRenderer, portrait: Path, ffmpeg: str):
 
 def _speech(args: argparse.Namespace, ffmpeg: str) -> Path:
     """The WAV to speak: ``--speech`` or the Piper speech, cut to its first ``--seconds`` if given."""
-    speech = Path(args.speech) if args.speech else speech_wav(TEXT)
+    speech = Path(args.speech) if args.speech else speech_wav(args.out, SMOKE_TEXT if args.smoke else TEXT)
     return speech if args.seconds is None else first_seconds(ffmpeg, speech, args.seconds)
+
+
+def _deployment(args: argparse.Namespace) -> tuple[FlashHeadOptions, object]:
+    """The checkout, weights and Machine to render with: the stand-in's, or the named ones with ``_weights``."""
+    if args.device == "standin":
+        from tests.avatar.flashhead.conftest import StandInMachine, standin_deployment
+
+        options = standin_deployment(Path(tempfile.mkdtemp(prefix="flashhead-standin-", dir=args.out)))
+        return replace(options, model_type=args.model, seed=42), StandInMachine()
+    machine = _prepare_device(args)
+    ckpt_dir, wav2vec_dir = _weights(args)
+    options = FlashHeadOptions(
+        vendor_dir=args.vendor, ckpt_dir=ckpt_dir, wav2vec_dir=wav2vec_dir, model_type=args.model, seed=42
+    )
+    return options, machine
 
 
 def _prepare_device(args: argparse.Namespace):
@@ -187,6 +195,8 @@ def _weights(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def _device_facts(device: str) -> dict:
+    if device == "standin":
+        return {"gpu": "none (the tests' stand-in checkout: a code-path check of the adapter)"}
     import torch
 
     if device == "cuda":
@@ -219,9 +229,9 @@ def _peak_memory(device: str) -> dict:
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = arguments(__doc__, "flashhead")
     parser.add_argument("--model", choices=["lite", "pro"], default="lite")
-    parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
+    parser.add_argument("--device", choices=["cuda", "cpu", "standin"], default=None, help="default: cuda")
     parser.add_argument("--renders", type=int, default=2, help="renders with one loaded pipeline (default 2)")
     parser.add_argument("--warmup-chunks", type=int, default=3, help="chunks left out of the steady fps (default 3)")
     parser.add_argument("--weights", default="random", help="'random' (default) or the checkpoint folder")
@@ -234,7 +244,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--server", action="store_true", help="render through an avatar server (warmed up first), as runs do with one"
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.smoke:
+        args.device, args.server, args.seconds = args.device or "standin", True, 2.0
+        args.layers = args.layers or (1 if args.device == "cpu" else None)
+    args.device = args.device or "cuda"
+    return args
 
 
 if __name__ == "__main__":

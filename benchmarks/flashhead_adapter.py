@@ -1,6 +1,6 @@
 """What the flashhead adapter costs on top of the model: its frame rate against the model's, per model speed.
 
-Run: ``python benchmarks/flashhead_adapter.py [--seconds 30] [--model-fps 96 11]``. No GPU needed.
+Run: ``python benchmarks/flashhead_adapter.py [--seconds 30] [--model-fps 96 11] [--smoke]``. No GPU needed.
 
 The model is emulated on the tests' stand-in checkout (``tests/avatar/flashhead_standin``): each
 ``run_pipeline`` call waits ``new_frames / model_fps`` seconds outside the GIL, as a CUDA
@@ -16,11 +16,12 @@ For each model speed, in the same run, as ratios to the model's frame rate:
 - ``avatar server``: the same render sent by a run to ``talking-head avatar-server`` over HTTP on
   127.0.0.1 (speech and portrait up, the MP4 back, base64 in JSON);
 and once, the encoder alone: FFmpeg encoding the same frames with nothing else running (its ceiling).
+``--smoke``: one short sentence (about 2 s), one model speed, once. The report goes to ``--out``
+(``benchmarks/out/flashhead_adapter/``).
 """
 
 import argparse
 import json
-import sys
 import tempfile
 import threading
 import time
@@ -28,11 +29,8 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from lite_avatar import TEXT, default_portrait, first_seconds, speech_wav
+from harness import arguments, write_report
+from lite_avatar import SMOKE_TEXT, TEXT, default_portrait, first_seconds, speech_wav
 
 from talking_head_dagster.avatar.encode import avatar_mp4
 from talking_head_dagster.avatar.flashhead.audio import load_speech, speech_frames
@@ -44,17 +42,16 @@ from talking_head_dagster.avatar.lite import LiteRenderer
 from talking_head_dagster.resources.avatar_server import AvatarServerClient
 from tests.avatar.flashhead.conftest import StandInMachine, standin_deployment
 
-OUT = Path(__file__).resolve().parent / "out"
 SIZE = 512
 
 
 def main() -> None:
     args = _arguments()
-    OUT.mkdir(parents=True, exist_ok=True)
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     portrait = default_portrait()
-    speech = first_seconds(ffmpeg, speech_wav(TEXT), args.seconds)
-    faces = _face_frames(ffmpeg, portrait)
+    spoken = speech_wav(args.out, SMOKE_TEXT if args.smoke else TEXT)
+    speech = first_seconds(ffmpeg, spoken, args.seconds)
+    faces = _face_frames(ffmpeg, portrait, first_seconds(ffmpeg, spoken, 4.0))
     results: dict = {"seconds": args.seconds, "face_frames": len(faces), "runs": []}
     with tempfile.TemporaryDirectory() as scratch:
         options = standin_deployment(Path(scratch))
@@ -91,9 +88,7 @@ def main() -> None:
                 print(json.dumps(run))
         server.shutdown()
         server.server_close()
-    path = OUT / "flashhead_adapter.json"
-    path.write_text(json.dumps(results, indent=2))
-    print(f"written: {path}")
+    write_report(args, results)
 
 
 def _emulate_model(inference, faces: np.ndarray, new_frames: int) -> None:
@@ -137,20 +132,23 @@ def _encoder_alone(ffmpeg: str, faces: np.ndarray, frames: int, speech: Path, sc
     return frames / (time.perf_counter() - started)
 
 
-def _face_frames(ffmpeg: str, portrait: Path) -> np.ndarray:
-    """100 frames (4 s) of the lite backend's talking head, as RGB arrays."""
-    mp4 = OUT / "flashhead_adapter_faces.mp4"
+def _face_frames(ffmpeg: str, portrait: Path, speech: Path) -> np.ndarray:
+    """The lite backend's talking head speaking ``speech`` (4 s: 100 frames), as RGB arrays (cached beside it)."""
+    mp4 = speech.with_name(f"{speech.stem}-faces.mp4")
     if not mp4.exists():
-        LiteRenderer(size=SIZE).render(portrait, first_seconds(ffmpeg, speech_wav(TEXT), 4.0), mp4, ffmpeg)
+        LiteRenderer(size=SIZE).render(portrait, speech, mp4, ffmpeg)
     return decode_rgb(ffmpeg, mp4, SIZE, SIZE)
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = arguments(__doc__, "flashhead_adapter")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--model-fps", type=float, nargs="+", default=[96.0, 11.0])
     parser.add_argument("--repeat", type=int, default=2)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.model_fps, args.repeat = 2.0, [96.0], 1
+    return args
 
 
 if __name__ == "__main__":

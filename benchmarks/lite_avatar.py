@@ -1,17 +1,17 @@
 """Benchmark the lite CPU avatar renderer on ~30 s of Piper speech.
 
-Run: ``python benchmarks/lite_avatar.py [--size 512] [--portrait PATH]``. Prints frames, wall
+Run: ``python benchmarks/lite_avatar.py [--size 512] [--portrait PATH] [--smoke]``. Prints frames, wall
 seconds, frames per second and peak memory; the time of a bare ffmpeg encode of the same frames
 with the same settings, measured in the same run (the ratio is steadier than fps on a shared
 machine); and the lip-sync score (face-mesh lip gap vs. speech RMS, Pearson) for two portraits x
-two speech inputs, with a shuffled and a silent envelope as controls. Writes to
-``benchmarks/out/``: the MP4, five frames (mouth closed, widest, rounded, spread, mid-blink), a sheet of
-mouth close-ups over one second, and the closed/open frames of the second portrait.
+two speech inputs, with a shuffled and a silent envelope as controls. Writes to ``--out``
+(``benchmarks/out/lite_avatar/``): the report, the MP4, five frames (mouth closed, widest, rounded,
+spread, mid-blink), a sheet of mouth close-ups over one second, and the closed/open frames of the
+second portrait. ``--smoke`` speaks one short sentence per speech input instead.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import multiprocessing
 import os
@@ -26,11 +26,11 @@ import cv2
 import imageio_ffmpeg
 import matplotlib
 import numpy as np
+from harness import arguments, write_report
 
 from talking_head_dagster.avatar.lipsync_score import decode_rgb, lip_gaps, pearson, speech_envelope
 from talking_head_dagster.avatar.lite import LiteRenderer
 
-OUT = Path(__file__).resolve().parent / "out"
 TEXT = (
     "Good morning, and welcome back to the channel. Today we are going to talk about how "
     "computers learned to speak. In the early days, a program was a stack of punched cards, and "
@@ -46,20 +46,23 @@ TEXT_SLOW = (
     "She never used a recipe; she said the dough would tell her when it was ready."
 )
 SLOW_LENGTH_SCALE = 1.3
+SMOKE_TEXT = "Good morning, and welcome back."
+SMOKE_TEXT_SLOW = "She baked bread."
 
 
 def default_portrait() -> Path:
     return Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
 
 
-def speech_wav(text: str, length_scale: float | None = None) -> Path:
-    """Synthesise ``text`` with the bundled Piper voice, cached by text hash and speaking rate.
+def speech_wav(folder: Path, text: str, length_scale: float | None = None) -> Path:
+    """Synthesise ``text`` with the bundled Piper voice, cached in ``folder`` by text hash and speaking rate.
 
     Synthesis runs in a child process, so Piper's model does not count in the peak RSS of the
     rendering process measured below.
     """
     key = f"{text}|{length_scale}" if length_scale is not None else text
-    wav = OUT / f"speech-{hashlib.sha256(key.encode()).hexdigest()[:12]}.wav"
+    folder.mkdir(parents=True, exist_ok=True)
+    wav = folder / f"speech-{hashlib.sha256(key.encode()).hexdigest()[:12]}.wav"
     if wav.exists():
         return wav
     ctx = multiprocessing.get_context("spawn")
@@ -72,8 +75,8 @@ def speech_wav(text: str, length_scale: float | None = None) -> Path:
 
 
 def first_seconds(ffmpeg: str, wav: Path, seconds: float) -> Path:
-    """The first ``seconds`` of ``wav`` (cut once, kept under ``benchmarks/out``)."""
-    cut = OUT / f"{wav.stem}-{seconds:g}s.wav"
+    """The first ``seconds`` of ``wav`` (cut once, kept beside it)."""
+    cut = wav.parent / f"{wav.stem}-{seconds:g}s.wav"
     if not cut.exists():
         subprocess.run([ffmpeg, "-y", "-v", "error", "-i", str(wav), "-t", f"{seconds}", str(cut)], check=True)
     return cut
@@ -90,9 +93,9 @@ def _synthesise(text: str, length_scale: float | None, wav: Path) -> None:
     os.replace(tmp, wav)
 
 
-def astronaut_portrait() -> Path:
+def astronaut_portrait(folder: Path) -> Path:
     """The second portrait: scikit-image's public-domain ``astronaut`` (dev dependency)."""
-    path = OUT / "astronaut.png"
+    path = folder / "astronaut.png"
     if not path.exists():
         from skimage import data
 
@@ -106,8 +109,8 @@ def bare_encode_seconds(renderer: LiteRenderer, ffmpeg: str, mp4: Path, wav: Pat
     The frames are decoded to a raw I420 file first (not timed) and fed to ffmpeg's stdin from
     that file, so the encoder sees the same content, size, preset, CRF and audio as in the render.
     """
-    raw = OUT / "bare_encode.yuv"
-    out = OUT / "bare_encode.mp4"
+    raw = mp4.parent / "bare_encode.yuv"
+    out = mp4.parent / "bare_encode.mp4"
     try:
         with raw.open("wb") as fh:
             cmd = [ffmpeg, "-v", "error", "-i", str(mp4), "-map", "0:v", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]
@@ -127,7 +130,7 @@ def lipsync_row(
     """Render (unless ``mp4`` is given) and score: Pearson of the lip gap vs. the envelope,
     vs. a shuffled envelope and vs. a silent one; and the lip gaps."""
     if mp4 is None:
-        mp4 = OUT / "lipsync.mp4"
+        mp4 = wav.parent / "lipsync.mp4"
         renderer.render(portrait, wav, mp4, ffmpeg)
     gaps = lip_gaps(decode_rgb(ffmpeg, mp4, renderer.size, renderer.size))
     env = speech_envelope(wav, renderer.fps)
@@ -200,21 +203,22 @@ def mouth_sheet(frames: list[np.ndarray], box: tuple[int, int, int, int], zoom: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = arguments(__doc__, "lite_avatar")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--portrait", type=Path, default=default_portrait())
     parser.add_argument("--preset", default="veryfast")
     parser.add_argument("--repeat", type=int, default=1, help="render N times, report each and the best")
     args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
+    out = args.out
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    wav = speech_wav(TEXT)
-    wav_slow = speech_wav(TEXT_SLOW, SLOW_LENGTH_SCALE)
+    wav = speech_wav(out, SMOKE_TEXT if args.smoke else TEXT)
+    wav_slow = speech_wav(out, SMOKE_TEXT_SLOW if args.smoke else TEXT_SLOW, SLOW_LENGTH_SCALE)
     renderer = LiteRenderer(size=args.size, preset=args.preset)
     prepared = renderer.prepare(args.portrait)  # face analysis is cached from here on
 
-    mp4 = OUT / "lite_avatar.mp4"
+    mp4 = out / "lite_avatar.mp4"
     walls = []
+    report: dict = {"size": args.size, "preset": args.preset, "portrait": str(args.portrait)}
     for _ in range(args.repeat):
         before = resource.getrusage(resource.RUSAGE_SELF)
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -237,6 +241,8 @@ def main() -> None:
         )
     best = min(walls)
     print(f"best of {len(walls)}: {best:.2f} s = {stats.frames / best:.1f} fps on {os.cpu_count()} cores")
+    report |= {"frames": stats.frames, "speech_s": round(stats.duration_s, 2), "wall_s": [round(w, 2) for w in walls]}
+    report |= {"fps_best": round(stats.frames / best, 1), "mp4_bytes": mp4.stat().st_size}
     print(
         f"mean openness {stats.mean_openness:.3f}; "
         f"MP4 {mp4.stat().st_size / 1e6:.2f} MB ({args.preset}, crf {renderer.crf})"
@@ -244,11 +250,13 @@ def main() -> None:
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_ffmpeg = child_rss.peak_kib / 1024
     print(f"peak RSS: python {peak_self:.0f} MiB + ffmpeg {peak_ffmpeg:.0f} MiB = {peak_self + peak_ffmpeg:.0f} MiB")
+    report |= {"peak_rss_mib_python": round(peak_self), "peak_rss_mib_ffmpeg": round(peak_ffmpeg)}
     bare = bare_encode_seconds(renderer, ffmpeg, mp4, wav)
     print(
         f"bare ffmpeg encode of the same {stats.frames} frames (libx264 {args.preset}, crf {renderer.crf}, AAC): "
         f"{bare:.2f} s = {stats.frames / bare:.1f} fps; render/encode ratio {best / bare:.2f}"
     )
+    report |= {"bare_encode_s": round(bare, 2), "render_vs_bare_encode": round(best / bare, 2), "lipsync": []}
 
     openness, blinks, shape = renderer.drivers(wav)
     rest = np.flatnonzero((openness == 0) & (blinks == 0))
@@ -262,26 +270,29 @@ def main() -> None:
     wanted = {index for _, index in picks} | set(range(sheet_start, sheet_start + 25))
     frames = decode_frames(ffmpeg, mp4, args.size, wanted)
     for name, index in picks:
-        cv2.imwrite(str(OUT / f"frame_{name}.png"), frames[index])
+        cv2.imwrite(str(out / f"frame_{name}.png"), frames[index])
         print(
             f"frame_{name}.png: frame {index}, openness {openness[index]:.2f}, shape {shape[index]:+.2f}, "
             f"blink {blinks[index]:.2f}"
         )
     sheet = mouth_sheet([frames[i] for i in range(sheet_start, sheet_start + 25)], prepared.mouth_box)
-    cv2.imwrite(str(OUT / "mouth_sheet.png"), sheet)
+    cv2.imwrite(str(out / "mouth_sheet.png"), sheet)
     print(
         f"mouth_sheet.png: frames {sheet_start}..{sheet_start + 24}: "
         + " ".join(f"{o:.2f}" for o in openness[sheet_start : sheet_start + 25])
     )
 
     # Lip sync, 2 portraits x 2 speech inputs (the timed render is the first cell).
-    second = astronaut_portrait()
+    second = astronaut_portrait(out)
     voices = {"30s, length_scale 1.0": wav, f"slow, length_scale {SLOW_LENGTH_SCALE}": wav_slow}
     print("lip sync: Pearson(face-mesh lip gap 13-14 / face height, raw RMS per frame)")
     for p_name, p_path in (("hopper", args.portrait), ("astronaut", second)):
         for v_name, v_wav in voices.items():
             given = mp4 if (p_path, v_wav) == (args.portrait, wav) else None
             r, r_shuffled, r_silent, gaps = lipsync_row(renderer, ffmpeg, p_path, v_wav, given)
+            report["lipsync"].append(
+                {"portrait": p_name, "speech": v_name, "r": round(r, 3), "r_shuffled": round(r_shuffled, 3)}
+            )
             print(
                 f"  {p_name:9s} x {v_name:22s}: r={r:.3f} (shuffled {r_shuffled:+.3f}, silent {r_silent:.3f}); "
                 f"gap {np.nanmin(gaps):.3f}..{np.nanmax(gaps):.3f}, {int(np.isnan(gaps).sum())} frames without a face"
@@ -289,10 +300,11 @@ def main() -> None:
             if p_name == "astronaut" and v_wav == wav:
                 a_open, _, _ = renderer.drivers(wav)
                 a_closed = int(np.flatnonzero(a_open == 0)[len(np.flatnonzero(a_open == 0)) // 2])
-                a_frames = decode_frames(ffmpeg, OUT / "lipsync.mp4", args.size, {a_closed, int(np.argmax(a_open))})
-                cv2.imwrite(str(OUT / "astronaut_closed.png"), a_frames[a_closed])
-                cv2.imwrite(str(OUT / "astronaut_open.png"), a_frames[int(np.argmax(a_open))])
-    (OUT / "lipsync.mp4").unlink(missing_ok=True)
+                a_frames = decode_frames(ffmpeg, out / "lipsync.mp4", args.size, {a_closed, int(np.argmax(a_open))})
+                cv2.imwrite(str(out / "astronaut_closed.png"), a_frames[a_closed])
+                cv2.imwrite(str(out / "astronaut_open.png"), a_frames[int(np.argmax(a_open))])
+    (out / "lipsync.mp4").unlink(missing_ok=True)
+    write_report(args, report)
 
 
 if __name__ == "__main__":

@@ -5,11 +5,11 @@ in this process, exactly as `talking-head render` does, on a fresh artifact stor
 same run it times a baseline: a bare libx264 encode of test frames at the output size and
 the speech's length (no decoding, no filters), the floor any composite pays.
 
-    .venv/bin/python benchmarks/pipeline_stages.py [--out benchmarks/out/pipeline]
+    .venv/bin/python benchmarks/pipeline_stages.py [--out benchmarks/out/pipeline_stages] [--smoke]
+
+``--smoke`` speaks one short sentence instead of the 30 s script.
 """
 
-import argparse
-import json
 import os
 import resource
 import shutil
@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import arguments, write_report
+
 SCRIPT_30S = (
     "Good morning, and thank you for watching. Today we look at three simple habits that make a big "
     "difference at work. First, plan your day the evening before, so the morning starts with a clear goal. "
@@ -26,12 +28,11 @@ SCRIPT_30S = (
     "Third, take a short walk after lunch: ten minutes of light movement helps you think more clearly "
     "in the afternoon. Try one of these tomorrow, and tell us in the comments how it went."
 )
+SCRIPT_SMOKE = "Good morning, and thank you for watching."
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/pipeline"))
-    args = parser.parse_args()
+    args = arguments(__doc__, "pipeline_stages").parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-", dir=args.out)).resolve()
     os.environ["DAGSTER_HOME"] = str(work / "dagster_home")
@@ -53,7 +54,9 @@ def main() -> int:
     started = time.perf_counter()
     with serve_directory(work / "media") as base_url:
         settings.download.allowed_hosts = [base_url.split("://")[1]]  # the benchmark's own loopback server
-        outcome = render_one(url=f"{base_url}/background.mp4", text=SCRIPT_30S, settings=settings)
+        outcome = render_one(
+            url=f"{base_url}/background.mp4", text=SCRIPT_SMOKE if args.smoke else SCRIPT_30S, settings=settings
+        )
     total = time.perf_counter() - started
 
     artifacts = work / "artifacts" / outcome.key
@@ -77,7 +80,7 @@ def main() -> int:
             "-c:v",
             "libx264",
             "-preset",
-            settings.composite.preset,
+            settings.composite.encoder_preset,
             "-crf",
             str(settings.composite.crf),
             "-pix_fmt",
@@ -104,10 +107,8 @@ def main() -> int:
         "peak_rss_mib_python": round(peak_self),
         "peak_rss_mib_largest_child": round(peak_children),
         "output": outcome.location,
-        "cpu_count": os.cpu_count(),
     }
-    print(json.dumps(report, indent=2))
-    (args.out / "report.json").write_text(json.dumps(report, indent=2))
+    write_report(args, report)
     return 0
 
 

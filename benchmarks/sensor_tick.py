@@ -4,42 +4,42 @@ Starts (or reuses) the test NocoDB from tests/services, fills a table with 10,00
 `--pending` still need a video, and times: (a) one real evaluation of the `nocodb_rows` sensor;
 (b) the baseline, reading all 10,000 rows page by page with no filter (what a naive poller does).
 
-    .venv/bin/python benchmarks/sensor_tick.py [--pending 25] [--repeat 3]
+    .venv/bin/python benchmarks/sensor_tick.py [--rows 10000] [--pending 25] [--repeat 3] [--smoke]
+
+``--smoke``: 200 rows, 5 of them pending, one tick.
 """
 
-import argparse
-import json
 import os
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import dagster as dg
 import requests
+from harness import arguments, write_report
 from pydantic import SecretStr
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from talking_head_dagster.definitions import build_definitions
 from talking_head_dagster.settings import NocoDBSettings, Settings, TableSettings
 from tests.services import nocodb
 
-ROWS = 10_000
-
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
+    parser = arguments(__doc__, "sensor_tick")
+    parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--pending", type=int, default=25)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    if args.smoke:
+        args.rows, args.pending, args.repeat = 200, 5, 1
+    rows = args.rows
 
     server = nocodb.ensure_running()
     table = nocodb.create_table(server, f"bench_{uuid.uuid4().hex[:8]}")
-    step = ROWS // max(args.pending, 1)
-    pending = set(range(0, ROWS, step)[: args.pending])
+    step = rows // max(args.pending, 1)
+    pending = set(range(0, rows, step)[: args.pending])
     started = time.perf_counter()
     nocodb.insert_rows(
         server,
@@ -50,7 +50,7 @@ def main() -> int:
                 "content": f"Script {i}.",
                 **({} if i in pending else {"chengpinurl": f"https://cdn.example.com/{i}.mp4"}),
             }
-            for i in range(ROWS)
+            for i in range(rows)
         ],
     )
     insert_seconds = time.perf_counter() - started
@@ -76,7 +76,7 @@ def main() -> int:
             ticks.append(time.perf_counter() - t0)
             requested = len(result.run_requests)
         t0 = time.perf_counter()
-        for offset in range(0, ROWS, 1000):
+        for offset in range(0, rows, 1000):
             response = requests.get(
                 f"{server.base_url}/api/v2/tables/{table}/records",
                 params={"limit": 1000, "offset": offset},
@@ -88,7 +88,7 @@ def main() -> int:
 
     tick, scan = statistics.median(ticks), statistics.median(scans)
     report = {
-        "rows": ROWS,
+        "rows": rows,
         "pending": len(pending),
         "runs_requested": requested,
         "insert_seconds": round(insert_seconds, 1),
@@ -97,7 +97,7 @@ def main() -> int:
         "tick_vs_full_scan": round(tick / scan, 3),
         "share_of_60s_sensor_timeout": round(tick / 60, 4),
     }
-    print(json.dumps(report, indent=2))
+    write_report(args, report)
     return 0
 
 
