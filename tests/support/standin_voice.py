@@ -9,9 +9,10 @@ runs it like any voice.
 
 Its audio says which ids it got: each id becomes a tone ``ID_SAMPLES * length_scale`` samples
 long whose frequency sits on FFT bin ``id + BIN_OFFSET`` of that segment, so ``decode_ids`` reads
-the ids back in order from a WAV, and the audio's length follows the phoneme count. The tones
-(344 Hz for the pad between phonemes, higher for phonemes) put energy in the speech band that
-comes and goes, which is all the CPU avatar's mouth needs to move.
+the ids back in order from a WAV, and the audio's length follows the phoneme count. A syllable-
+like envelope (five swells a second, down to -30 dB between them) over the tones (344 Hz for the
+pad between phonemes, up to ~7.8 kHz) gives the CPU avatar's mouth speech-band energy that comes
+and goes, to open and close with; the envelope is slow enough to leave each segment's peak alone.
 """
 
 import json
@@ -27,6 +28,8 @@ SAMPLE_RATE = 22050
 ID_SAMPLES = 512  # samples per phoneme id at length_scale 1 (~23 ms)
 BIN_OFFSET = 8  # id 0 (the pad) is FFT bin 8 of its segment: 344 Hz
 AMPLITUDE = 0.5
+SYLLABLE_S = 0.2  # the tones swell and fade five times a second, as syllables do
+FLOOR = 0.03  # the envelope's trough (-30 dB): the avatar's mouth nearly closes there
 HUAYAN_MAX_ID = 151  # zh_CN-huayan-medium's phoneme_id_map holds ids 0..151 of Piper's default map
 
 
@@ -93,8 +96,25 @@ def _model() -> onnx.ModelProto:
         helper.make_node("Unsqueeze", ["t", "axis0"], ["t_row"]),
         helper.make_node("Mul", ["step_col", "t_row"], ["phase"]),
         helper.make_node("Sin", ["phase"], ["wave"]),
+        # envelope[i, t] = FLOOR + (1 - FLOOR) * |sin(pi * (i * L + t) / syllable)|
+        helper.make_node("Shape", ["ids_f"], ["count"]),
+        helper.make_node("Cast", ["count"], ["count_f"], to=TensorProto.FLOAT),
+        helper.make_node("Squeeze", ["count_f", "axis0"], ["count_s"]),
+        helper.make_node("Range", ["zero_f", "count_s", "one_f"], ["index"]),
+        helper.make_node("Mul", ["index", "seg_r"], ["first"]),
+        helper.make_node("Unsqueeze", ["first", "axis1"], ["first_col"]),
+        helper.make_node("Add", ["first_col", "t_row"], ["sample"]),
+        _constant("per_syllable", TensorProto.FLOAT, [np.pi / (SYLLABLE_S * SAMPLE_RATE)]),
+        helper.make_node("Mul", ["sample", "per_syllable"], ["syllable_phase"]),
+        helper.make_node("Sin", ["syllable_phase"], ["swell"]),
+        helper.make_node("Abs", ["swell"], ["swell_abs"]),
+        _constant("depth", TensorProto.FLOAT, [1 - FLOOR]),
+        helper.make_node("Mul", ["swell_abs", "depth"], ["swell_scaled"]),
+        _constant("floor", TensorProto.FLOAT, [FLOOR]),
+        helper.make_node("Add", ["swell_scaled", "floor"], ["envelope"]),
+        helper.make_node("Mul", ["wave", "envelope"], ["shaped"]),
         _constant("amp", TensorProto.FLOAT, [AMPLITUDE]),
-        helper.make_node("Mul", ["wave", "amp"], ["scaled"]),
+        helper.make_node("Mul", ["shaped", "amp"], ["scaled"]),
         _constant("shape", TensorProto.INT64, [1, 1, -1], dims=[3]),
         helper.make_node("Reshape", ["scaled", "shape"], ["output"]),
     ]
