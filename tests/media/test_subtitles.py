@@ -165,6 +165,19 @@ def test_chinese_lines_are_evened_out_without_adding_a_line() -> None:
     assert [len(line) for line in lines] == [10, 10, 10]  # not 14 + 14 + 2
 
 
+def test_chinese_lines_break_after_punctuation_when_that_keeps_them_fairly_even() -> None:
+    # 21 characters in two lines of at most 14: 9 + 12 after the comma rather than 11 + 10 inside a phrase.
+    assert wrap("一二三四五六七八，九十一二三四五六七八九十", NOTO_SC, 60, 924) == [
+        "一二三四五六七八，",
+        "九十一二三四五六七八九十",
+    ]
+    # A comma too near the start would leave a line too long: even lines then.
+    assert wrap("一二，三四五六七八九十一二三四五六七八九十一", NOTO_SC, 60, 924) == [
+        "一二，三四五六七八九十",  # 11 characters each
+        "一二三四五六七八九十一",
+    ]
+
+
 @pytest.mark.parametrize(
     ("line", "chars"),
     [
