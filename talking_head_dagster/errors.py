@@ -53,6 +53,10 @@ class UnsupportedSourceError(PermanentInputError):
     """There is no video at the source URL (a page without one, a site yt-dlp does not know, not a video)."""
 
 
+class SourceRemovedError(SourceNotFoundError):
+    """The site says the video was removed (by its author or the site), or that it is private."""
+
+
 class SourceTooLargeError(PermanentInputError):
     """The source video is over the byte limit, or downloading it takes longer than the time limit."""
 
@@ -80,6 +84,10 @@ class SourceUnavailableError(TransientError):
     """The source site timed out, refused the connection or answered 5xx/429."""
 
 
+class SourceBlockedError(SourceUnavailableError):
+    """The site asked for a verification (captcha) or rate-limited us: it usually lifts after a while."""
+
+
 class NocoDBUnavailableError(TransientError):
     """NocoDB timed out, refused the connection or answered 5xx/429."""
 
@@ -97,6 +105,11 @@ class StorageUnavailableError(TransientError):
 
 class NocoDBConfigError(DeploymentError):
     """NocoDB rejected our token, or does not know the table or a configured column."""
+
+
+class SourceLayoutError(DeploymentError):
+    """The site's page no longer holds the data our resolver reads: the resolver needs an update, or
+    the deployment an external resolver (nothing about the row is wrong)."""
 
 
 class StorageConfigError(DeploymentError):

@@ -26,6 +26,7 @@ class SourceVideoManifest(BaseModel):
     video_codec: str
     has_audio: bool
     download_seconds: float
+    source_kind: str | None = None  # how it was fetched: "yt-dlp", "Douyin video (built-in resolver)"...
 
 
 class AvatarManifest(BaseModel):

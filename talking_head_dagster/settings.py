@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from talking_head_dagster.media.style import CompositeStyle
+from talking_head_dagster.sources.douyin.urls import DEFAULT_HOSTS, DEFAULT_SHARE_PAGE
 
 SECRETS_DIR = Path(os.environ.get("TALKING_HEAD_SECRETS_DIR", "/run/secrets"))
 
@@ -65,6 +66,20 @@ class PublishSettings(BaseModel):
     presign_expiry_s: int = 7 * 24 * 3600
 
 
+class DouyinSettings(BaseModel):
+    """Douyin links: our resolver (resources/douyin.py), or an external one with ours as the fallback."""
+
+    # Host names (with their subdomains) treated as Douyin's; "host:port" matches exactly (a stand-in).
+    hosts: list[str] = Field(default_factory=lambda: list(DEFAULT_HOSTS))
+    # The mobile share page that embeds an item's data; {kind} is "video" or "note", {id} the item id.
+    share_page_url: str = DEFAULT_SHARE_PAGE
+    # An external "parse video URL" service, POSTed {"url": <share link>, "token": <resolver_token>}.
+    resolver_url: str | None = None
+    resolver_token: SecretStr | None = None
+    # A photo post (图集) becomes a slideshow of its images, this long each.
+    slideshow_seconds_per_image: float = 3.0
+
+
 class DownloadSettings(BaseModel):
     max_bytes: int = 500 * 1024 * 1024
     timeout_s: float = 300.0
@@ -74,6 +89,7 @@ class DownloadSettings(BaseModel):
     allowed_hosts: list[str] = Field(default_factory=list)
     max_duration_s: float = 15 * 60.0
     cookies_file: Path | None = None
+    douyin: DouyinSettings = Field(default_factory=DouyinSettings)
 
 
 class SpeechSettings(BaseModel):
@@ -155,7 +171,11 @@ class Settings(BaseSettings):
 
 # Secrets that resources read at run time through dagster.EnvVar. A Docker secret file of
 # the same name (lower case) is exported into the environment first, so it takes priority.
-SECRET_ENV_VARS = ("TALKING_HEAD_NOCODB__API_TOKEN", "TALKING_HEAD_S3__SECRET_ACCESS_KEY")
+SECRET_ENV_VARS = (
+    "TALKING_HEAD_NOCODB__API_TOKEN",
+    "TALKING_HEAD_S3__SECRET_ACCESS_KEY",
+    "TALKING_HEAD_DOWNLOAD__DOUYIN__RESOLVER_TOKEN",
+)
 
 
 def export_docker_secrets(secrets_dir: Path = SECRETS_DIR) -> list[str]:

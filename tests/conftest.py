@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 
 from talking_head_dagster.media.binary import ffmpeg_binary
+from tests.support.douyin_standin import DouyinStandIn, serve_douyin_standin, standin_media
 from tests.support.hostile_server import host_port, serve_hostile
 
 # Keep the developer's environment out of the tests.
@@ -66,6 +67,16 @@ def media_server(media_dir: Path) -> Iterator[str]:
 def media_host(media_server: str) -> str:
     """``127.0.0.1:<port>`` of the media server: what test deployments allowlist, and nothing more."""
     return host_port(media_server)
+
+
+@pytest.fixture(scope="session")
+def douyin_standin(
+    tmp_path_factory: pytest.TempPathFactory, media_dir: Path, ffmpeg_exe: str
+) -> Iterator[DouyinStandIn]:
+    """A loopback STAND-IN for Douyin (tests/support/douyin_standin.py), serving the tests' clip."""
+    media = standin_media(tmp_path_factory.mktemp("douyin"), ffmpeg_exe, media_dir / "clip.mp4", make_clip)
+    with serve_douyin_standin(media) as standin:
+        yield standin
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ GOOD = [
 ]
 # (url path or full URL, content, the message the row fails with)
 BAD = [
-    ("ftp://127.0.0.1/clip.mp4", "A link that is not http.", "must start with http:// or https://"),
+    ("ftp://127.0.0.1/clip.mp4", "A link that is not http.", "has no http(s) link in it"),
     ("missing.mp4", "A link that answers not found.", "answers 'not found'"),
     ("page.html", "A page with no video on it.", "No video was found"),
     ("big.mp4", "A video over the size limit.", "larger than the limit"),

@@ -9,6 +9,7 @@ from talking_head_dagster.resources.artifact_store import ArtifactStore
 from talking_head_dagster.resources.downloader import VideoDownloader
 from talking_head_dagster.resources.ffmpeg import FFmpegResource
 from talking_head_dagster.resources.nocodb import NocoDBResource
+from talking_head_dagster.sources.links import source_link
 
 MIN_SOURCE_SECONDS = 1.0
 
@@ -21,21 +22,29 @@ def source_video(
     downloader: VideoDownloader,
     ffmpeg: FFmpegResource,
 ) -> dg.MaterializeResult:
-    """The row's source video, downloaded with yt-dlp within size and time limits, and probed."""
+    """The row's source video (Douyin through our resolver, other sites with yt-dlp), within limits, probed.
+
+    The url cell may hold a share text around the link: the first http(s) link in it is used (the
+    record keeps the cell as it is, so its version does not change).
+    """
     key = context.partition_key
     watch = Stopwatch()
     with stage_errors(context):
         record = load_record(key, nocodb, artifacts)
         if not record.url:
             raise InvalidURLError("The row has no source video URL.")
+        link = source_link(record.url)
         staging = artifacts.staging_dir(key, "source_video")
-        path = downloader.download(record.url, staging)
+        source = downloader.fetch(link, staging)
+        for note in source.notes:
+            context.log.info(f"{key}: {note}")
+        path = source.path
         try:
             info = ffmpeg.probe(path)
         except ProbeError as exc:
-            raise UnsupportedSourceError(f"The file at {record.url} is not a video ffmpeg can read ({exc}).") from exc
+            raise UnsupportedSourceError(f"The file at {link} is not a video ffmpeg can read ({exc}).") from exc
         if info.video is None:
-            raise UnsupportedSourceError(f"The file at {record.url} has no video stream.")
+            raise UnsupportedSourceError(f"The file at {link} has no video stream.")
         if not info.duration_s or info.duration_s < MIN_SOURCE_SECONDS:
             raise UnsupportedSourceError(
                 f"The source video is too short ({info.duration_s or 0:.2f} s); it must last at least "
@@ -52,6 +61,7 @@ def source_video(
             video_codec=info.video.codec,
             has_audio=info.audio is not None,
             download_seconds=watch.seconds,
+            source_kind=source.kind,
         )
         final = artifacts.commit(key, "source_video", staging, manifest)
     context.log.info(
@@ -61,7 +71,8 @@ def source_video(
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(final / path.name)),
-            "url": dg.MetadataValue.url(record.url),
+            "url": dg.MetadataValue.url(link),
+            "source_kind": source.kind,
             "bytes": manifest.bytes,
             "duration_s": manifest.duration_s,
             "resolution": f"{manifest.width}x{manifest.height}",

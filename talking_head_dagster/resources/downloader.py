@@ -1,8 +1,7 @@
-"""Source video download with yt-dlp: direct MP4 links, pages with a <video>, Douyin and the rest."""
+"""Source video download: Douyin through our own resolver (resources/douyin.py), every other site with yt-dlp."""
 
 import time
 from pathlib import Path
-from urllib.parse import urljoin
 
 import dagster as dg
 import requests
@@ -11,16 +10,20 @@ from yt_dlp.utils import DownloadError
 from yt_dlp.utils.networking import std_headers
 
 from talking_head_dagster.errors import (
-    ForbiddenHostError,
     PermanentInputError,
     SourceNotFoundError,
     SourceTooLargeError,
     SourceUnavailableError,
     TalkingHeadError,
-    TooManyRedirectsError,
     UnsupportedSourceError,
 )
+from talking_head_dagster.resources.douyin import DouyinOptions, DouyinSource, Limits
 from talking_head_dagster.resources.egress import EgressPolicy
+from talking_head_dagster.resources.ffmpeg import FFmpegResource
+from talking_head_dagster.resources.guarded_http import GuardedHttp
+from talking_head_dagster.resources.guarded_http import guard_error as _guard_error
+from talking_head_dagster.sources.douyin.urls import DEFAULT_HOSTS, DEFAULT_SHARE_PAGE, MOBILE_USER_AGENT, is_douyin
+from talking_head_dagster.sources.downloaded import DownloadedSource
 
 
 class _LimitExceeded(Exception):
@@ -50,9 +53,33 @@ class VideoDownloader(dg.ConfigurableResource):
     allowed_hosts: list[str] = []
     cookies_file: str | None = None
     ffmpeg_binary: str | None = None
+    # Douyin (resources/douyin.py): its hosts, its share page, and an optional external resolver.
+    douyin_hosts: list[str] = list(DEFAULT_HOSTS)
+    douyin_share_page_url: str = DEFAULT_SHARE_PAGE
+    douyin_user_agent: str = MOBILE_USER_AGENT
+    douyin_resolver_url: str | None = None
+    douyin_resolver_token: str | None = None  # a secret: an EnvVar in deployments
+    slideshow_seconds_per_image: float = 3.0
+
+    def fetch(self, url: str, directory: Path) -> DownloadedSource:
+        """Download the video at ``url`` into ``directory``: Douyin links with our resolver, the rest with yt-dlp."""
+        url = url.strip()
+        if is_douyin(url, self.douyin_hosts):
+            options = DouyinOptions(
+                share_page_url=self.douyin_share_page_url,
+                user_agent=self.douyin_user_agent,
+                resolver_url=self.douyin_resolver_url,
+                resolver_token=self.douyin_resolver_token,
+                seconds_per_image=self.slideshow_seconds_per_image,
+            )
+            limits = Limits(
+                EgressPolicy(self.allowed_hosts), self.max_redirects, self.max_bytes, self.timeout_s, self.cookies_file
+            )
+            return DouyinSource(options, limits, FFmpegResource(binary=self.ffmpeg_binary)).fetch(url, directory)
+        return DownloadedSource(self.download(url, directory), "yt-dlp")
 
     def download(self, url: str, directory: Path) -> Path:
-        """Download ``url`` into ``directory`` and return the file; raise a user-facing error otherwise.
+        """Download ``url`` with yt-dlp into ``directory`` and return the file; raise a user-facing error otherwise.
 
         Steps: 1. check the URL and follow its redirects ourselves, checking every hop's host and
         capping the hops; 2. run yt-dlp on the final URL under the egress guard, with a progress
@@ -120,23 +147,14 @@ class VideoDownloader(dg.ConfigurableResource):
         yt-dlp would follow redirects itself, without a cap and without asking; it gets the end of
         the chain instead (the egress guard still watches whatever it fetches).
         """
-        current = url
-        for _ in range(self.max_redirects + 1):
-            policy.check_url(current)
-            with requests.get(
-                current,
-                allow_redirects=False,
-                stream=True,
-                timeout=(10, 30),
-                headers={"User-Agent": std_headers["User-Agent"]},
-            ) as response:
-                location = response.headers.get("Location") if response.is_redirect else None
-            if not location:
-                return current
-            current = urljoin(current, location)
-        raise TooManyRedirectsError(
-            f"The source URL redirects more than {self.max_redirects} times; link the video itself."
+        http = GuardedHttp(
+            policy,
+            max_redirects=self.max_redirects,
+            max_bytes=self.max_bytes,
+            timeout_s=self.timeout_s,
+            user_agent=std_headers["User-Agent"],
         )
+        return http.follow(url).url
 
     def _options(self, directory: Path, messages: "_Messages", enforce_limits) -> dict:
         options = {
@@ -169,16 +187,6 @@ class VideoDownloader(dg.ConfigurableResource):
         from talking_head_dagster.media.binary import ffmpeg_binary
 
         return ffmpeg_binary(self.ffmpeg_binary)
-
-
-def _guard_error(guard, timeout_s: float) -> TalkingHeadError | None:
-    """The egress guard's verdict, when it is why the download failed."""
-    if not guard.refusals:
-        return None
-    reason = guard.refusals[0]
-    if reason == "the time limit is over":
-        return SourceTooLargeError(f"Downloading the source video took longer than {timeout_s:.0f} s.")
-    return ForbiddenHostError(f"The download was stopped: {reason}; the downloader only fetches from public addresses.")
 
 
 def _classify(url: str, message: str, limit_text: str) -> TalkingHeadError:

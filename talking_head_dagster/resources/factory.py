@@ -18,6 +18,7 @@ from talking_head_dagster.settings import Settings
 
 NOCODB_TOKEN_ENV = "TALKING_HEAD_NOCODB__API_TOKEN"
 S3_SECRET_ENV = "TALKING_HEAD_S3__SECRET_ACCESS_KEY"
+DOUYIN_TOKEN_ENV = "TALKING_HEAD_DOWNLOAD__DOUYIN__RESOLVER_TOKEN"
 
 
 def _secret(env_name: str, configured: bool):
@@ -57,6 +58,11 @@ def build_resources(settings: Settings) -> dict[str, object]:
             allowed_hosts=settings.download.allowed_hosts,
             cookies_file=str(settings.download.cookies_file) if settings.download.cookies_file else None,
             ffmpeg_binary=settings.composite.ffmpeg_binary,
+            douyin_hosts=settings.download.douyin.hosts,
+            douyin_share_page_url=settings.download.douyin.share_page_url,
+            douyin_resolver_url=settings.download.douyin.resolver_url,
+            douyin_resolver_token=_secret(DOUYIN_TOKEN_ENV, settings.download.douyin.resolver_token is not None),
+            slideshow_seconds_per_image=settings.download.douyin.slideshow_seconds_per_image,
         ),
         "ffmpeg": FFmpegResource(binary=settings.composite.ffmpeg_binary),
         "speech": PiperSpeech(

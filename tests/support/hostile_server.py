@@ -17,7 +17,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 from talking_head_dagster.demo import serve_directory
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
+class QuietReplies(http.server.BaseHTTPRequestHandler):
+    """What the tests' HTTP servers share: no log lines, no traceback when a client hangs up, short replies."""
+
     def log_message(self, format: str, *args) -> None:
         pass
 
@@ -25,20 +27,6 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         # The downloader hangs up once it has seen the headers (it only wanted the redirects).
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             super().handle()
-
-    def do_GET(self) -> None:
-        parts = urlsplit(self.path)
-        query = parse_qs(parts.query)
-        segments = parts.path.strip("/").split("/")
-        if parts.path == "/redirect" and "to" in query:
-            return self._redirect(query["to"][0])
-        if segments[0] == "hops" and len(segments) == 3 and segments[1].isdigit():
-            left = int(segments[1])
-            return self._redirect(f"/hops/{left - 1}/{segments[2]}" if left > 1 else f"/{segments[2]}")
-        if parts.path == "/page" and "video" in query:
-            body = f'<html><body><video controls><source src="{html.escape(query["video"][0])}" type="video/mp4">'
-            return self._send(200, (body + "</video></body></html>").encode(), "text/html")
-        return super().do_GET()
 
     def _redirect(self, location: str) -> None:
         self.send_response(302)
@@ -52,6 +40,22 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+class _Handler(QuietReplies, http.server.SimpleHTTPRequestHandler):
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        query = parse_qs(parts.query)
+        segments = parts.path.strip("/").split("/")
+        if parts.path == "/redirect" and "to" in query:
+            return self._redirect(query["to"][0])
+        if segments[0] == "hops" and len(segments) == 3 and segments[1].isdigit():
+            left = int(segments[1])
+            return self._redirect(f"/hops/{left - 1}/{segments[2]}" if left > 1 else f"/{segments[2]}")
+        if parts.path == "/page" and "video" in query:
+            body = f'<html><body><video controls><source src="{html.escape(query["video"][0])}" type="video/mp4">'
+            return self._send(200, (body + "</video></body></html>").encode(), "text/html")
+        return super().do_GET()
 
 
 def serve_hostile(directory: Path) -> AbstractContextManager[str]:
