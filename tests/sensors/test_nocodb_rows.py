@@ -106,21 +106,25 @@ def _record_run(instance, request) -> None:
 def test_the_sensor_versions_a_row_as_the_stages_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance, nocodb_server, s3_server
 ) -> None:
-    """Every cell the version depends on is read by the tick (here a per-row layout column)."""
+    """Every cell the version depends on is read by the tick (here per-row layout and voice columns)."""
     from talking_head_dagster.records import row_record
     from talking_head_dagster.resources.nocodb import TableMapping
     from talking_head_dagster.sensors.run_history import VERSION_TAG
 
     table = nocodb.create_table(
-        nocodb_server, f"layout_{uuid.uuid4().hex[:8]}", extra_columns=[{"title": "layout", "uidt": "SingleLineText"}]
+        nocodb_server,
+        f"layout_{uuid.uuid4().hex[:8]}",
+        extra_columns=[{"title": "layout", "uidt": "SingleLineText"}, {"title": "voice", "uidt": "SingleLineText"}],
     )
-    [row_id] = nocodb.insert_rows(
-        nocodb_server, table, [{"url": "https://example.com/a.mp4", "content": "Split me.", "layout": "split"}]
-    )
+    row = {"url": "https://example.com/a.mp4", "content": "Split me.", "layout": "split", "voice": "zh"}
+    [row_id] = nocodb.insert_rows(nocodb_server, table, [row])
     settings = deployment_settings(tmp_path, nocodb_server, s3_server, [table], "unused")
     settings.nocodb.tables[0].layout_column = "layout"
+    settings.nocodb.tables[0].voice_column = "voice"
     defs = deploy(monkeypatch, settings, nocodb_server, s3_server)
     [request] = tick(defs, instance).run_requests
     full_row = nocodb.get_row(nocodb_server, table, row_id)
-    stage_version = row_record(request.partition_key, full_row, TableMapping(id=table, layout_column="layout")).version
+    mapping = TableMapping(id=table, layout_column="layout", voice_column="voice")
+    stage_version = row_record(request.partition_key, full_row, mapping).version
     assert request.tags[VERSION_TAG] == stage_version
+    assert stage_version != row_record(request.partition_key, {**full_row, "voice": ""}, mapping).version
