@@ -1,9 +1,9 @@
 """``talking-head doctor``: what this machine can render with, and what is missing for the rest.
 
-Reports FFmpeg (binary, version, the H.264 encoders), the voices found, the CUDA device, the
-SoulX-FlashHead checkout and weights, and which avatar backends are usable and why not. The
-CPU path (FFmpeg with libx264, a voice, the lite avatar) is what every deployment needs; the
-GPU backend is optional.
+Reports FFmpeg (binary, version, the H.264 encoders), the voices found, the subtitle fonts and
+the scripts they write, the CUDA device, the SoulX-FlashHead checkout and weights, and which
+avatar backends are usable and why not. The CPU path (FFmpeg with libx264, a voice, the lite
+avatar) is what every deployment needs; the GPU backend is optional.
 """
 
 import subprocess
@@ -84,7 +84,9 @@ def build_report(settings: Settings | None = None) -> DoctorReport:
     if avatar.backend == "auto":
         configured += f", which picks {'flashhead' if flashhead_ok else 'lite'} here"
     backends = Section("Avatar backends", [*findings, Finding(INFO, configured)])
-    sections = [ffmpeg_section, voices_section, gpu_section, upstream_section, weights_section, packages_section]
+    fonts_section = _subtitle_fonts(resources["composite_format"])
+    sections = [ffmpeg_section, voices_section, fonts_section, gpu_section, upstream_section, weights_section]
+    sections.append(packages_section)
     sections.append(backends)
     return DoctorReport(sections, lite_path_works=ffmpeg_ok and voices_ok and lite_ok)
 
@@ -168,3 +170,39 @@ def _finding(check) -> Finding:
 
 def _run(cmd: list[str]) -> str:
     return subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=60, check=True).stdout
+
+
+# One line of each script the subtitles may have to write.
+FONT_SAMPLES = {
+    "Latin": "Subtitles, 50% off!",
+    "Chinese": "中文字幕，价格4999元。",
+    "Japanese": "日本語の字幕です。",
+    "Korean": "한국어 자막입니다.",
+}
+
+
+def _subtitle_fonts(composite) -> Section:
+    """The subtitle fonts in the order they are tried, and which one writes each script."""
+    from talking_head_dagster.media.fonts import face_families, font_candidates, pick_font
+
+    configured = Path(composite.style.subtitle_font) if composite.style.subtitle_font else None
+    candidates = font_candidates(configured, Path(composite.models_dir))
+    findings = []
+    for path in candidates:
+        if not path.is_file():
+            findings.append(
+                Finding(MISSING, f"{path}: not found (every render with subtitles fails until it is there)")
+            )
+            continue
+        try:
+            families = face_families(path.resolve())
+        except (OSError, RuntimeError) as exc:
+            findings.append(Finding(MISSING, f"{path}: not a font FreeType can read ({exc})"))
+            continue
+        named = families[0] if len(families) == 1 else f"{len(families)} faces ({', '.join(families[:3])}, ...)"
+        findings.append(Finding(INFO, f"{named}: {path}"))
+    for script, sample in FONT_SAMPLES.items():
+        font = pick_font(sample, candidates)
+        written = f"{font.family} ({font.path.name})" if font else "no font: only the .srt file has them"
+        findings.append(Finding(OK if font else MISSING, f"{script} subtitles: {written}"))
+    return Section(f"Subtitle fonts (configured, then {composite.models_dir}/fonts/, then bundled)", findings)

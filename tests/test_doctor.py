@@ -6,9 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib
+
 from talking_head_dagster.avatar.flashhead import upstream
 from talking_head_dagster.doctor import build_report
-from talking_head_dagster.settings import AvatarSettings, FlashHeadSettings, Settings, SpeechSettings
+from talking_head_dagster.settings import AvatarSettings, CompositeSettings, FlashHeadSettings, Settings, SpeechSettings
 from tests.avatar.flashhead.conftest import fake_checkout, fake_weights
 from tests.support.standin_voice import install_standin_zh_voice
 
@@ -63,3 +65,25 @@ def test_doctor_lists_the_voices_with_their_languages(tmp_path: Path) -> None:
     report = build_report(settings).render()
     assert f"[ok] {name} (zh): Chinese, {tmp_path / 'models' / name}.onnx" in report
     assert f"[  ] SPEECH__VOICES: zh -> {name}" in report and "Chinese scripts fail here" not in report
+
+
+def test_doctor_lists_the_subtitle_fonts_and_which_writes_each_script(tmp_path: Path) -> None:
+    default = build_report(Settings(speech=SpeechSettings(models_dir=tmp_path / "models"))).render()
+    assert "[ok] Latin subtitles: DejaVu Sans (DejaVuSans-Bold.ttf)" in default
+    assert "[ok] Chinese subtitles: Noto Sans CJK SC (NotoSansCJK-Regular.ttc)" in default
+    assert (
+        "[ok] Japanese subtitles: Noto Sans CJK JP" in default and "[ok] Korean subtitles: Noto Sans CJK KR" in default
+    )
+    # A configured file that is no font is named; a font under models/fonts comes before the bundled ones.
+    (tmp_path / "models" / "fonts").mkdir(parents=True)
+    last_resort = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "LastResortHE-Regular.ttf"
+    (tmp_path / "models" / "fonts" / "any.ttf").write_bytes(last_resort.read_bytes())
+    (tmp_path / "broken.ttf").write_text("not a font")
+    settings = Settings(
+        speech=SpeechSettings(models_dir=tmp_path / "models"),
+        composite=CompositeSettings(subtitle_font=str(tmp_path / "broken.ttf")),
+    )
+    report = build_report(settings).render()
+    assert f"[--] {tmp_path / 'broken.ttf'}: not a font FreeType can read" in report
+    assert "[ok] Chinese subtitles: Last Resort High-Efficiency (any.ttf)" in report
+    assert "10 faces (Noto Sans CJK JP, Noto Sans CJK KR, Noto Sans CJK SC, ...)" in report

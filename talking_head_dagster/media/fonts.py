@@ -111,6 +111,11 @@ def face_for(path: Path, language: str | None) -> int:
     return 0
 
 
+def face_families(path: Path) -> list[str]:
+    """The family name of each face in a font file (one for a plain font, several for a collection)."""
+    return [_face(path, index).family_name for index in range(_face(path).num_faces)]
+
+
 def font_candidates(configured: Path | None, models_dir: Path) -> list[Path]:
     """The configured font first, then fonts the user put under ``models/fonts``, then the bundled ones."""
     candidates: list[Path] = []
@@ -148,9 +153,16 @@ def missing_glyphs(text: str, candidates: list[Path]) -> str:
 
 
 def _faces_for(text: str, candidates: list[Path]) -> Iterator[Font]:
-    """Each candidate file that exists, in the face for the text's language."""
+    """Each candidate file that exists, in the face for the text's language.
+
+    Files FreeType cannot read are skipped; ``talking-head doctor`` names them.
+    """
     language = cjk_language(text)
     for path in candidates:
         if path.is_file():
             resolved = path.resolve()
-            yield load_font(resolved, face_for(resolved, language))
+            try:
+                font = load_font(resolved, face_for(resolved, language))
+            except RuntimeError:  # FreeType's "FT_Open_Face failed": not a font
+                continue
+            yield font

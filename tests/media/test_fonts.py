@@ -14,6 +14,7 @@ from talking_head_dagster.media.fonts import (
     BUNDLED_CJK_FONT,
     BUNDLED_FONT,
     cjk_language,
+    face_families,
     face_for,
     font_candidates,
     load_font,
@@ -196,6 +197,13 @@ def test_symbols_no_font_has_are_left_out_but_letters_are_not(tmp_path: Path) ->
     assert pick_font("大家好 ሰላም", candidates) is None
     assert missing_glyphs("大家好 ሰላም", candidates) == "Noto Sans CJK SC lacks ላ ም ሰ"
     assert missing_glyphs("x", [tmp_path / "none.ttf"]) == "no font file found"
+
+
+def test_a_file_that_is_no_font_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "broken.ttf").write_text("not a font")
+    assert pick_font("Hello", [tmp_path / "broken.ttf", BUNDLED_FONT]).path == BUNDLED_FONT
+    assert face_families(BUNDLED_FONT) == ["DejaVu Sans"]
+    assert face_families(BUNDLED_CJK_FONT)[:4] == [f"Noto Sans CJK {tag}" for tag in ("JP", "KR", "SC", "TC")]
 
 
 def test_importing_the_module_reads_no_font_and_imports_no_matplotlib() -> None:
