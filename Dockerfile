@@ -21,7 +21,7 @@ RUN pip install --no-cache-dir uv==0.13.9
 
 WORKDIR /app
 # Dependencies first, so code changes do not reinstall them.
-COPY pyproject.toml uv.lock README.md ./
+COPY pyproject.toml uv.lock README.md LICENSE ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY talking_head_dagster ./talking_head_dagster
 COPY workspace.yaml ./
@@ -60,7 +60,7 @@ RUN apt-get update \
     && python3.12 -m venv /opt/uv && /opt/uv/bin/pip install --no-cache-dir uv==0.13.9
 
 WORKDIR /app
-COPY pyproject.toml uv.lock README.md ./
+COPY pyproject.toml uv.lock README.md LICENSE ./
 # The gpu extra: PyTorch (CUDA wheels) and the packages SoulX-FlashHead's code imports, then FlashAttention
 # built against it and the CUDA toolkit here (its build imports torch, hence no build isolation;
 # MAX_JOBS bounds the compiler's memory).
