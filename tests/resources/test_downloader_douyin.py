@@ -3,6 +3,7 @@
 import socket
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from talking_head_dagster.errors import (
@@ -18,6 +19,8 @@ from talking_head_dagster.errors import (
 )
 from talking_head_dagster.media.probe import probe
 from talking_head_dagster.resources.downloader import VideoDownloader
+from talking_head_dagster.resources.factory import DOUYIN_TOKEN_ENV, build_resources
+from talking_head_dagster.settings import Settings
 from talking_head_dagster.sources.links import source_link
 from tests.support.douyin_standin import (
     EMPTY_ID,
@@ -199,3 +202,18 @@ def test_a_closed_port_is_transient(standin: DouyinStandIn, tmp_path: Path) -> N
     )
     with pytest.raises(TransientError, match="Douyin could not be reached for now"):
         downloader.fetch(f"http://{closed}/video/{VIDEO_ID}", tmp_path)
+
+
+def test_a_deployment_environment_reaches_the_downloader(
+    standin: DouyinStandIn, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``standin.env()`` plus a resolver, as a deployment sets them; the token stays an EnvVar."""
+    for name, value in standin.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TALKING_HEAD_DOWNLOAD__DOUYIN__RESOLVER_URL", f"{standin.base_url}/resolver")
+    monkeypatch.setenv(DOUYIN_TOKEN_ENV, RESOLVER_TOKEN)
+    downloader = build_resources(Settings())["downloader"]
+    assert isinstance(downloader.douyin_resolver_token, dg.EnvVar)
+    assert downloader.douyin_hosts == [standin.host] and downloader.allowed_hosts == [standin.host]
+    source = downloader.process_config_and_initialize().fetch(source_link(standin.share_text(VIDEO_ID)), tmp_path)
+    assert source.kind == "Douyin video (external resolver)"
