@@ -1,4 +1,3 @@
-import base64
 import shutil
 import tempfile
 from pathlib import Path
@@ -7,6 +6,8 @@ import dagster as dg
 from pydantic import Field, ValidationError
 
 from talking_head_dagster.assets.avatar_video import avatar_video
+from talking_head_dagster.assets.composite_checks import CHECK_SPECS, CompositeFacts, evaluate, failed_blocking
+from talking_head_dagster.assets.composite_metadata import composite_metadata, inline_thumbnail
 from talking_head_dagster.assets.source_video import source_video
 from talking_head_dagster.assets.stage import GROUP, Stopwatch, stage_errors
 from talking_head_dagster.assets.tts_audio import tts_audio
@@ -51,6 +52,7 @@ class CompositeConfig(dg.ConfigurableResource):
     deps=[source_video, tts_audio, avatar_video],
     kinds={"ffmpeg"},
     code_version="2",
+    check_specs=CHECK_SPECS,
 )
 def composite(
     context: dg.AssetExecutionContext,
@@ -58,12 +60,17 @@ def composite(
     ffmpeg: FFmpegResource,
     composite_format: CompositeConfig,
 ) -> dg.MaterializeResult:
-    """The finished MP4: background fitted to the speech, avatar laid out, voice over ducked audio, subtitles.
+    """The finished vertical video, ready to publish.
 
-    Steps: 1. the row's style and the frame's geometry; 2. masks and subtitle files in a scratch folder;
-    3. the bitrate ceiling for the size cap and the encoder; 4. loudness measured on the audio alone;
-    5. the one encode; 6. checks, thumbnail, manifest.
+    The source video fills the frame as background, looped or trimmed to the length of the speech;
+    the talking portrait sits on top (picture-in-picture, split or full frame); the voice plays over
+    the source's own sound, lowered while it speaks, at a steady loudness; subtitles are burned in,
+    with an .srt file beside the video. One encode keeps it under the size cap. Its checks
+    (duration, size, loudness, fast start, subtitles) must pass before it is published.
     """
+    # Steps: 1. the row's style and the frame's geometry; 2. masks and subtitle files in a scratch
+    # folder; 3. the bitrate ceiling for the size cap and the encoder; 4. loudness measured on the
+    # audio alone; 5. the one encode; 6. checks, thumbnail, manifest (not kept if a check fails).
     key = context.partition_key
     watch = Stopwatch()
     with stage_errors(context), tempfile.TemporaryDirectory(prefix="composite-") as scratch:
@@ -106,11 +113,9 @@ def composite(
         loudness = parse_ebur128(ffmpeg.run(["-y", *args], cwd=work, log_level="info"))
         # 6. Checks, thumbnail, manifest.
         size = (staging / MP4).stat().st_size
-        if size > style.max_bytes:
-            raise RuntimeError(f"The encode made {size} bytes, over the {style.max_bytes}-byte cap it was sized to.")
         info = ffmpeg.probe(staging / MP4)
         ffmpeg.run(["-y", *thumbnail_args(staging / MP4, _thumbnail_time(speech), staging / THUMBNAIL)])
-        thumbnail = _thumbnail_markdown(staging / THUMBNAIL)
+        thumbnail = inline_thumbnail(staging / THUMBNAIL, ffmpeg)
         manifest = CompositeManifest(
             file=MP4,
             bytes=size,
@@ -127,35 +132,52 @@ def composite(
             subtitles_burned=subtitles_burned,
             thumbnail_file=THUMBNAIL,
         )
-        final = artifacts.commit(key, "composite", staging, manifest)
+        checks = evaluate(
+            CompositeFacts(
+                video=staging / MP4,
+                bytes=size,
+                cap_bytes=style.max_bytes,
+                duration_s=manifest.duration_s,
+                speech_duration_s=duration,
+                fps=style.fps,
+                loudness_lufs=manifest.loudness_lufs,
+                target_lufs=style.loudness_lufs,
+                subtitles_wanted=style.subtitles and bool(speech.sentences),
+                srt_written=manifest.srt_file is not None,
+                subtitles_burned=subtitles_burned,
+            )
+        )
+        # A video that fails a check is not the stage's result: nothing later can publish it.
+        final = staging if failed_blocking(checks) else artifacts.commit(key, "composite", staging, manifest)
     for warning in warnings:
         context.log.warning(f"{key}: {warning}")
     context.log.info(
         f"{key}: composite {manifest.width}x{manifest.height} {manifest.layout}, {manifest.duration_s:.2f} s, "
         f"{manifest.bytes} bytes ({encoding.encoder}), {manifest.loudness_lufs} LUFS, {manifest.encode_seconds:.1f} s"
     )
-    return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(str(final / MP4)),
-            "thumbnail": dg.MetadataValue.md(thumbnail),
-            "thumbnail_path": dg.MetadataValue.path(str(final / THUMBNAIL)),
-            "bytes": manifest.bytes,
-            "size_cap_bytes": style.max_bytes,
-            "resolution": f"{manifest.width}x{manifest.height}",
-            "layout": manifest.layout,
-            "background": f"{sources.plan.mode} ({style.background_fit})",
-            "duration_s": manifest.duration_s,
-            "speech_duration_s": round(duration, 3),
-            "encoder": manifest.encoder,
-            "video_ceiling_kbps": ceiling,
-            "loudness_lufs": manifest.loudness_lufs,
-            "true_peak_db": manifest.true_peak_db,
-            "subtitles": "burned in + .srt" if subtitles_burned else ("srt only" if manifest.srt_file else "off"),
-            "warnings": "; ".join(warnings) or "none",
-            "encode_seconds": manifest.encode_seconds,
-            "stage_seconds": watch.seconds,
-        }
+    metadata = composite_metadata(
+        final_dir=final,
+        video_file=MP4,
+        thumbnail_file=THUMBNAIL,
+        thumbnail_md=thumbnail,
+        size_bytes=manifest.bytes,
+        cap_bytes=style.max_bytes,
+        width=manifest.width,
+        height=manifest.height,
+        layout=manifest.layout,
+        background=f"{sources.plan.mode} ({style.background_fit})",
+        duration_s=manifest.duration_s,
+        speech_duration_s=duration,
+        encoder=manifest.encoder,
+        ceiling_kbps=ceiling,
+        loudness_lufs=manifest.loudness_lufs,
+        true_peak_db=manifest.true_peak_db,
+        subtitles="burned in + .srt" if subtitles_burned else ("srt only" if manifest.srt_file else "off"),
+        warnings=warnings,
+        encode_seconds=manifest.encode_seconds,
+        stage_seconds=watch.seconds,
     )
+    return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
 
 def _row_style(style: CompositeStyle, row_layout: str | None) -> CompositeStyle:
@@ -242,8 +264,3 @@ def _thumbnail_time(speech: SpeechManifest) -> float:
     first = speech.sentences[0] if speech.sentences else None
     at = first.start_s + min(1.0, (first.end_s - first.start_s) / 2) if first else 1.0
     return max(0.0, min(at, speech.duration_s - 0.1))
-
-
-def _thumbnail_markdown(path: Path) -> str:
-    encoded = base64.b64encode(path.read_bytes()).decode()
-    return f"![thumbnail](data:image/png;base64,{encoded})"

@@ -1,0 +1,92 @@
+"""What ``composite`` shows in the Dagster UI: an inline thumbnail and figures with their units."""
+
+import base64
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+
+from talking_head_dagster.display import mib, seconds
+from talking_head_dagster.resources.ffmpeg import FFmpegResource
+
+# The UI shows a Markdown value inline only under 1,000 characters (longer: "[Show Markdown]").
+INLINE_MARKDOWN_CHARS = 1000
+# (longest side in px, WebP quality 0..100), tried in turn until one fits: WebP keeps far more of
+# a tiny picture than JPEG, whose tables alone take ~600 bytes.
+_INLINE_TRIES = [(192, 40), (160, 40), (160, 25), (128, 30), (112, 25), (96, 25), (80, 15), (64, 10)]
+
+
+def inline_thumbnail(png: Path, ffmpeg: FFmpegResource, limit: int = INLINE_MARKDOWN_CHARS) -> str | None:
+    """The largest small WebP of ``png`` whose Markdown fits ``limit`` characters; None if none does."""
+    with tempfile.TemporaryDirectory(prefix="thumb-") as scratch:
+        out = Path(scratch) / "inline.webp"
+        for side, quality in _INLINE_TRIES:
+            fit = f"scale={side}:{side}:force_original_aspect_ratio=decrease:flags=lanczos"
+            ffmpeg.run(
+                [
+                    "-y",
+                    "-i",
+                    str(png),
+                    "-vf",
+                    fit,
+                    "-frames:v",
+                    "1",
+                    "-c:v",
+                    "libwebp",
+                    "-quality",
+                    str(quality),
+                    str(out),
+                ]
+            )
+            markdown = f"![thumbnail](data:image/webp;base64,{base64.b64encode(out.read_bytes()).decode()})"
+            if len(markdown) < limit:
+                return markdown
+    return None
+
+
+def composite_metadata(
+    *,
+    final_dir: Path,
+    video_file: str,
+    thumbnail_file: str,
+    thumbnail_md: str | None,
+    size_bytes: int,
+    cap_bytes: int,
+    width: int,
+    height: int,
+    layout: str,
+    background: str,
+    duration_s: float,
+    speech_duration_s: float,
+    encoder: str,
+    ceiling_kbps: int,
+    loudness_lufs: float | None,
+    true_peak_db: float | None,
+    subtitles: str,
+    warnings: list[str],
+    encode_seconds: float,
+    stage_seconds: float,
+) -> dict[str, object]:
+    """The metadata, in the order the UI lists it: the picture, then what people ask about first."""
+    thumbnail = {"thumbnail": dg.MetadataValue.md(thumbnail_md)} if thumbnail_md else {}
+    return {
+        **thumbnail,
+        "video": dg.MetadataValue.path(str(final_dir / video_file)),
+        "duration": seconds(duration_s),
+        "size": f"{mib(size_bytes)} (cap {mib(cap_bytes)})",
+        "resolution": f"{width}x{height}",
+        "layout": layout,
+        "background": background,
+        "subtitles": subtitles,
+        "loudness": f"{loudness_lufs} LUFS, true peak {true_peak_db} dBTP" if loudness_lufs is not None else "n/a",
+        "encoder": encoder,
+        "video_bitrate_ceiling": f"{ceiling_kbps} kbit/s (from the size cap)",
+        "warnings": "; ".join(warnings) or "none",
+        "thumbnail_path": dg.MetadataValue.path(str(final_dir / thumbnail_file)),
+        "speech_duration": seconds(speech_duration_s),
+        # Figures as numbers, for benchmarks and anyone comparing runs.
+        "bytes": size_bytes,
+        "loudness_lufs": loudness_lufs,
+        "encode_seconds": encode_seconds,
+        "stage_seconds": stage_seconds,
+    }
