@@ -235,7 +235,7 @@ def _check_video(path: Path, what: str, aweme_id: str = "") -> None:
         return
     text = head.decode("utf-8", "replace")
     if looks_like_verification(text):
-        raise verification_error(aweme_id or "(external)", "a captcha page instead of the video file")
+        raise verification_error(aweme_id, "a captcha page instead of the video file")
     if text.lstrip().startswith("<"):
         raise UnsupportedSourceError(f"{what} answered a web page, not a video.")
 

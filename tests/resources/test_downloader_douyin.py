@@ -16,6 +16,7 @@ from talking_head_dagster.errors import (
     SourceTooLargeError,
     TooManyRedirectsError,
     TransientError,
+    UnsupportedSourceError,
 )
 from talking_head_dagster.media.probe import probe
 from talking_head_dagster.resources.downloader import VideoDownloader
@@ -109,6 +110,22 @@ def test_pages_without_a_video_fail_with_their_kind(
     with pytest.raises(error, match=message):
         _downloader(standin).fetch(standin.short_link(aweme_id), tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("play_item", "error", "message"),
+    [
+        (VERIFY_ID, SourceBlockedError, r"verification \(a captcha page instead of the video file\)"),
+        (VIDEO_ID, UnsupportedSourceError, "answered a web page, not a video"),
+    ],
+)
+def test_a_play_address_that_answers_a_page(
+    standin: DouyinStandIn, tmp_path: Path, play_item: str, error: type, message: str
+) -> None:
+    """A CDN answering a captcha page (status 200) in place of the video is transient; another page is not a video."""
+    standin.play_targets[VIDEO_ID] = f"{standin.base_url}/share/video/{play_item}/"
+    with pytest.raises(error, match=message):
+        _downloader(standin).fetch(standin.short_link(VIDEO_ID), tmp_path)
 
 
 def test_error_kinds_decide_retries() -> None:

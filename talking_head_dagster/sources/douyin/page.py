@@ -61,8 +61,9 @@ def looks_like_verification(text: str) -> bool:
 
 
 def verification_error(aweme_id: str, what: str = "a captcha page") -> SourceBlockedError:
+    item = f"item {aweme_id}" if aweme_id else "the video"
     return SourceBlockedError(
-        f"Douyin asked for verification ({what}) instead of showing item {aweme_id}; this usually lifts "
+        f"Douyin asked for verification ({what}) instead of showing {item}; this usually lifts "
         "after a while. If it persists, configure a fresh cookies file (DOWNLOAD__COOKIES_FILE) or an "
         "external resolver (DOWNLOAD__DOUYIN__RESOLVER_URL)."
     )
