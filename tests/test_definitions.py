@@ -1,6 +1,10 @@
 """The real Definitions load, with the six assets, the job and the sensor wired to their resources."""
 
+import subprocess
+import sys
+
 import dagster as dg
+import pytest
 
 from talking_head_dagster.definitions import build_definitions, defs
 from talking_head_dagster.settings import Settings
@@ -47,3 +51,19 @@ def test_secrets_come_from_the_environment_and_stay_hidden(monkeypatch) -> None:
     nocodb = definitions.resources["nocodb"]
     assert isinstance(nocodb.api_token, dg.EnvVar)
     assert "very-secret-token" not in repr(nocodb)
+
+
+# What only one stage needs, loaded by that stage: every run process and code server loads the
+# code location, and these cost seconds of import on a small machine (benchmarks/run_startup.py).
+STAGE_ONLY_MODULES = ["boto3", "yt_dlp", "cv2", "numpy", "pypinyin", "mediapipe", "piper", "matplotlib"]
+STAGE_ONLY_MODULES += ["kubernetes", "docker", "torch"]
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["talking_head_dagster.definitions", "talking_head_dagster.locations.cpu", "talking_head_dagster.locations.gpu"],
+)
+def test_loading_a_code_location_leaves_stage_only_modules_unloaded(module: str) -> None:
+    probe = f"import sys, {module}; print(' '.join(m for m in {STAGE_ONLY_MODULES!r} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=True)
+    assert result.stdout.split() == []

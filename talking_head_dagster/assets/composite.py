@@ -26,7 +26,6 @@ from talking_head_dagster.media.encoding import VideoEncoding, choose_encoder, v
 from talking_head_dagster.media.fonts import font_candidates, missing_glyphs, pick_font
 from talking_head_dagster.media.layout import FrameLayout, frame_layout
 from talking_head_dagster.media.loudness import corrected_gain, first_gain, parse_ebur128
-from talking_head_dagster.media.masks import write_border, write_mask
 from talking_head_dagster.media.style import LAYOUTS, CompositeStyle
 from talking_head_dagster.media.subtitles import SubtitleStyle, clean_text, srt_document, write_subtitles
 from talking_head_dagster.partitions import records
@@ -193,6 +192,8 @@ def _row_style(style: CompositeStyle, row_layout: str | None) -> CompositeStyle:
 
 def _avatar_stills(layout: FrameLayout, style: CompositeStyle, work: Path) -> tuple[Path | None, Path | None]:
     """The avatar's mask and (picture-in-picture only) its border, as PNGs in ``work``."""
+    from talking_head_dagster.media.masks import write_border, write_mask  # OpenCV and NumPy: the composite's own
+
     if layout.avatar_mask is None:
         return None, None
     box = layout.avatar

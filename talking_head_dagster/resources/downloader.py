@@ -5,9 +5,6 @@ from pathlib import Path
 
 import dagster as dg
 import requests
-import yt_dlp
-from yt_dlp.utils import DownloadError
-from yt_dlp.utils.networking import std_headers
 
 from talking_head_dagster.errors import (
     PermanentInputError,
@@ -87,6 +84,9 @@ class VideoDownloader(dg.ConfigurableResource):
         failures onto permanent or transient errors with a message a user can act on; 4. check
         what was written.
         """
+        import yt_dlp  # here, not at the top: only the download stage pays for importing yt-dlp
+        from yt_dlp.utils import DownloadError
+
         policy = EgressPolicy(self.allowed_hosts)
         started = time.monotonic()
         with policy.guard(self.timeout_s) as guard:
@@ -147,6 +147,8 @@ class VideoDownloader(dg.ConfigurableResource):
         yt-dlp would follow redirects itself, without a cap and without asking; it gets the end of
         the chain instead (the egress guard still watches whatever it fetches).
         """
+        from yt_dlp.utils.networking import std_headers
+
         http = GuardedHttp(
             policy,
             max_redirects=self.max_redirects,

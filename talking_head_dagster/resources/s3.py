@@ -1,8 +1,6 @@
 """Connection settings for an S3-compatible server, shared by the artifact store and the publisher."""
 
-import boto3
 import dagster as dg
-from botocore.config import Config as BotoConfig
 
 
 class S3Connection(dg.Config):
@@ -13,6 +11,9 @@ class S3Connection(dg.Config):
     bucket: str = "talking-head"
 
     def client(self):
+        import boto3  # here, not at the top: only runs that use S3 pay for importing boto3
+        from botocore.config import Config as BotoConfig
+
         return boto3.client(
             "s3",
             endpoint_url=self.endpoint_url,

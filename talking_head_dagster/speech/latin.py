@@ -10,8 +10,6 @@ them acceptably; digits inside a token (H200, Qwen2.5) are read as Chinese numbe
 
 import re
 
-from zh_normalization.num import num2str
-
 # How Mandarin speakers name the letters, in characters the voice reads with its own phonemes.
 LETTER_NAMES = {
     "A": "诶",
@@ -72,6 +70,8 @@ def spell(letters: str) -> str:
 
 def _number(digits: str) -> str:
     """A number inside a token: a version part (1.2.3 reads 一点二点三) or a quantity (H200)."""
+    from zh_normalization.num import num2str  # here: importing zh-normalization loads pypinyin (about 1 s)
+
     if digits.startswith("0") and len(digits) > 1 and "." not in digits:
         return "".join(num2str(d) for d in digits)
     return num2str(digits)

@@ -15,8 +15,6 @@ Other languages are left to espeak, which reads numbers, money and abbreviations
 import re
 from functools import lru_cache
 
-from zh_normalization.num import num2str
-
 from talking_head_dagster.speech.latin import LATIN_TOKEN, speak_latin
 
 _FULL_WIDTH = {code: code - 0xFEE0 for code in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]}
@@ -96,6 +94,8 @@ def _cardinal(digits: str) -> str:
     """Years (1900-2099 alone) keep the digit reading zh-normalization gives them; the rest is a quantity."""
     if len(digits) == 4 and digits[:2] in ("19", "20"):
         return digits
+    from zh_normalization.num import num2str  # here: importing zh-normalization loads pypinyin (about 1 s)
+
     return num2str(digits)
 
 
