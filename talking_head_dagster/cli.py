@@ -34,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument("--voice", help="Piper voice name (one-off render)")
     render.add_argument("--layout", choices=LAYOUTS, help="avatar layout (one-off render); default: the deployment's")
     render.add_argument("--force", action="store_true", help="redo stages already materialised")
+    render.add_argument(
+        "--portrait",
+        type=Path,
+        help="portrait image of one face for this render (default: the table's, or the deployment's)",
+    )
 
     demo = commands.add_parser("demo", help="render the embedded demo and print the MP4's path last")
     demo.add_argument("--text", help="script to speak instead of the demo's")
@@ -64,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     server.add_argument("--no-warmup", action="store_true", help="skip the 1 s render that compiles the model at start")
 
     for sub in (render, demo):
-        sub.add_argument("--verbose", action="store_true", help="show Dagster's step logs")
+        sub.add_argument(
+            "--verbose", action="store_true", help="show Dagster's step logs, stack traces and native libraries' logs"
+        )
     args = parser.parse_args(argv)
     if args.command == "doctor":
         from talking_head_dagster.doctor import build_report
@@ -78,47 +85,76 @@ def main(argv: list[str] | None = None) -> int:
         return _setup()
     if args.command == "submit":
         return _submit(args, parser)
-    log_level = "DEBUG" if args.verbose else "WARNING"
     _ensure_dagster_home()
-    from talking_head_dagster.render import RenderFailed, render_one
+    return _render(args, parser)
 
-    try:
-        if args.command == "demo":
-            from talking_head_dagster.demo import DEMO_SCRIPT, make_background, serve_directory
-            from talking_head_dagster.media.binary import ffmpeg_binary
-            from talking_head_dagster.settings import Settings
 
-            folder = Path(".artifacts/demo").resolve()
-            make_background(folder / "background.mp4", ffmpeg_binary())
-            with serve_directory(folder) as base_url:
-                settings = Settings()
-                # The demo's own loopback server, and nothing else on this machine.
-                settings.download.allowed_hosts = [*settings.download.allowed_hosts, base_url.split("://")[1]]
-                result = render_one(
-                    url=f"{base_url}/background.mp4",
-                    text=args.text or DEMO_SCRIPT,
-                    log_level=log_level,
-                    settings=settings,
-                )
-        elif args.table and args.row is not None:
-            result = render_one(table=args.table, row=args.row, force=args.force, log_level=log_level)
-        elif args.url is not None and args.text is not None:
-            result = render_one(
-                url=args.url,
-                text=args.text,
-                voice=args.voice,
-                layout=args.layout,
-                force=args.force,
-                log_level=log_level,
-            )
-        else:
-            parser.error("render needs --table and --row, or --url and --text")
-    except RenderFailed as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"url: {result.url}", file=sys.stderr)
+def _render(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """One run for the record; on failure two lines (what, why, what to do) and the kind's exit code."""
+    from rich.console import Console
+
+    from talking_head_dagster.console_errors import EXIT_CODES, console_stream, explain
+    from talking_head_dagster.failures import kind_of
+
+    if args.command == "render" and not (
+        (args.table and args.row is not None) or (args.url is not None and args.text is not None)
+    ):
+        parser.error("render needs --table and --row, or --url and --text")
+    log_file = Path(os.environ["DAGSTER_HOME"]) / "logs" / "last-render.log"
+    with console_stream(args.verbose, log_file) as stream:
+        console = Console(file=stream)
+        try:
+            result = _render_record(args, console, "DEBUG" if args.verbose else "INFO")
+        except Exception as exc:
+            from talking_head_dagster.render import RenderFailed
+
+            if args.verbose and not isinstance(exc, RenderFailed):
+                raise
+            kind = exc.failure.kind if isinstance(exc, RenderFailed) else kind_of(exc)
+            message = str(exc) if isinstance(exc, RenderFailed) else f"{type(exc).__name__}: {exc}"
+            print(explain(message, kind, None if args.verbose else log_file), file=stream)
+            return EXIT_CODES[kind]
+        print(f"url: {result.url}", file=stream)
     print(result.location)
     return 0
+
+
+def _render_record(args: argparse.Namespace, console, log_level: str):
+    from talking_head_dagster.render import render_one
+    from talking_head_dagster.settings import Settings
+
+    settings = Settings()
+    if args.command == "render":
+        # A row (--table/--row), or a one-off record (--url/--text): render_one tells them apart.
+        one_off = not args.table
+        return render_one(
+            table=args.table,
+            row=args.row,
+            url=args.url if one_off else None,
+            text=args.text if one_off else None,
+            voice=args.voice if one_off else None,
+            layout=args.layout if one_off else None,
+            portrait=args.portrait,
+            force=args.force,
+            log_level=log_level,
+            settings=settings,
+            console=console,
+        )
+    from talking_head_dagster.demo import DEMO_SCRIPT, make_background, serve_directory
+    from talking_head_dagster.media.binary import ffmpeg_binary
+
+    folder = Path(".artifacts/demo").resolve()
+    make_background(folder / "background.mp4", ffmpeg_binary())
+    with serve_directory(folder) as base_url:
+        # The demo's own loopback server, and nothing else on this machine.
+        settings.download.allowed_hosts = [*settings.download.allowed_hosts, base_url.split("://")[1]]
+        return render_one(
+            url=f"{base_url}/background.mp4",
+            text=args.text or DEMO_SCRIPT,
+            log_level=log_level,
+            settings=settings,
+            console=console,
+        )
 
 
 def _submit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

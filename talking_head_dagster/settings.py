@@ -32,6 +32,7 @@ class TableSettings(BaseModel):
     voice_column: str | None = None  # a column whose value (a voice name, or a language: zh, en) picks the row's voice
     layout: str | None = None  # this table's avatar layout (pip, split, full); None: the deployment's
     layout_column: str | None = None  # a column whose value overrides the layout per row
+    portrait: str | None = None  # this table's presenter: an image of one face; None: AVATAR__PORTRAIT
 
 
 class NocoDBSettings(BaseModel):

@@ -3,10 +3,11 @@ import dagster as dg
 from talking_head_dagster.assets.stage import GROUP, Stopwatch, stage_errors
 from talking_head_dagster.assets.tts_audio import tts_audio
 from talking_head_dagster.manifests import AvatarManifest
-from talking_head_dagster.partitions import records
+from talking_head_dagster.partitions import RecordKey, records
 from talking_head_dagster.resources.artifact_store import ArtifactStore
 from talking_head_dagster.resources.avatar import AvatarRenderer
 from talking_head_dagster.resources.ffmpeg import FFmpegResource
+from talking_head_dagster.resources.nocodb import NocoDBResource
 from talking_head_dagster.speech.timing import SpeechManifest
 
 MP4 = "avatar.mp4"
@@ -47,7 +48,7 @@ def avatar_video(
                 last_logged[0] = quarter
                 context.log.debug(f"{key}: avatar frame {done}/{total}")
 
-        result = avatar.render(wav, staging / MP4, ffmpeg.exe, progress)
+        result = avatar.render(wav, staging / MP4, ffmpeg.exe, progress, portrait=_table_portrait(context))
         manifest = AvatarManifest(file=MP4, **result.__dict__)
         final = artifacts.commit(key, "avatar_video", staging, manifest)
     fps = result.frames / max(result.render_seconds, 1e-6)
@@ -72,3 +73,10 @@ def avatar_video(
     }
     metadata |= {name: value for name, value in optional.items() if value is not None}
     return dg.MaterializeResult(metadata=metadata)
+
+
+def _table_portrait(context: dg.AssetExecutionContext) -> str | None:
+    """The portrait of the row's table (one table per presenter or channel), if it names one."""
+    key = RecordKey.parse(context.partition_key)
+    nocodb = getattr(context.resources, "nocodb", None) or NocoDBResource.for_run(context.run.run_id)
+    return None if key.is_local or nocodb is None else nocodb.table(key.table).portrait

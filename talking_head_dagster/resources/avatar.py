@@ -171,10 +171,13 @@ class AvatarRenderer(dg.ConfigurableResource):
             fps=self.fps,
         )
 
-    def portrait_path(self) -> Path:
-        path = Path(self.portrait) if self.portrait else default_portrait()
+    def portrait_path(self, override: str | None = None) -> Path:
+        """``override`` (a table's portrait), else the deployment's, else the bundled one."""
+        chosen = override or self.portrait
+        path = Path(chosen) if chosen else default_portrait()
         if not path.is_file():
-            raise PermanentInputError(f"The portrait {path} does not exist: set TALKING_HEAD_AVATAR__PORTRAIT.")
+            where = "the table's portrait" if override else "TALKING_HEAD_AVATAR__PORTRAIT"
+            raise PermanentInputError(f"The portrait {path} does not exist: check {where}.")
         return path
 
     def resolved_backend(self) -> tuple[AvatarBackend, str | None]:
@@ -204,8 +207,13 @@ class AvatarRenderer(dg.ConfigurableResource):
         return LiteBackend(self.size, self.fps), "auto: " + unusable
 
     def render(
-        self, speech_wav: Path, out_mp4: Path, ffmpeg: str, progress: Callable[[int, int], None] | None = None
+        self,
+        speech_wav: Path,
+        out_mp4: Path,
+        ffmpeg: str,
+        progress: Callable[[int, int], None] | None = None,
+        portrait: str | None = None,
     ) -> AvatarResult:
         backend, choice = self.resolved_backend()
-        result = backend.render(self.portrait_path(), speech_wav, out_mp4, ffmpeg, progress)
+        result = backend.render(self.portrait_path(portrait), speech_wav, out_mp4, ffmpeg, progress)
         return replace(result, choice=choice)

@@ -34,6 +34,7 @@ class TableMapping(dg.Config):
     voice_column: str | None = None
     layout: str | None = None
     layout_column: str | None = None
+    portrait: str | None = None
 
 
 class _Row(BaseModel, extra="allow"):

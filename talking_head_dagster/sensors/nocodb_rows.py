@@ -10,6 +10,7 @@ from talking_head_dagster.partitions import RecordKey, records
 from talking_head_dagster.records import row_record
 from talking_head_dagster.resources.nocodb import NocoDBResource, TableMapping
 from talking_head_dagster.row_status import RowStatus, read_status
+from talking_head_dagster.run_tags import record_tags, row_title
 from talking_head_dagster.sensors.cursor import SweepCursor
 from talking_head_dagster.sensors.row_plan import Candidate, decide, run_key
 from talking_head_dagster.sensors.run_history import VERSION_TAG, load_record_runs
@@ -44,6 +45,7 @@ def build_nocodb_rows_sensor(job, minimum_interval_seconds: int = 30, max_runs_p
         budget = max_runs_per_tick
         candidates: dict[str, str] = {}
         states: dict[str, Candidate] = {}
+        identity: dict[str, dict[str, str]] = {}  # the tags that say which row a run renders
         skipped: list[str] = []
         scan_limit = max(budget, 1) * 4
         deadline = time.monotonic() + READ_BUDGET_S
@@ -58,7 +60,9 @@ def build_nocodb_rows_sensor(job, minimum_interval_seconds: int = 30, max_runs_p
                 for row in nocodb.pending_rows(mapping, after_id=after, limit=scan_limit):
                     rows_read, last_seen = rows_read + 1, int(row["Id"])
                     key = str(RecordKey(mapping.id, str(row["Id"])))
-                    candidates[key] = row_record(key, row, mapping).version
+                    record = row_record(key, row, mapping)
+                    candidates[key] = record.version
+                    identity[key] = record_tags(key, record.content, row_title(row))
                     states[key] = _candidate(key, candidates[key], row, mapping)
                     if time.monotonic() > deadline:
                         break
@@ -79,7 +83,8 @@ def build_nocodb_rows_sensor(job, minimum_interval_seconds: int = 30, max_runs_p
         existing_partitions = set(context.instance.get_dynamic_partitions(records.name))
         new_partitions = sorted({k for _, k in new} - existing_partitions)
         run_requests = [
-            dg.RunRequest(run_key=rk, partition_key=k, tags={VERSION_TAG: states[k].version}) for rk, k in new
+            dg.RunRequest(run_key=rk, partition_key=k, tags={VERSION_TAG: states[k].version, **identity[k]})
+            for rk, k in new
         ]
 
         # 5. What the rows show.
