@@ -3,6 +3,7 @@
 import dagster as dg
 
 from talking_head_dagster.assets import RECORD_ASSETS
+from talking_head_dagster.assets.public_url import with_publish_kind
 from talking_head_dagster.cleanup import artifact_cleanup, artifact_cleanup_schedule
 from talking_head_dagster.jobs import build_render_record_job
 from talking_head_dagster.resources.factory import build_resources
@@ -15,7 +16,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings()
     render_record_job = build_render_record_job(settings.retry)
     return dg.Definitions(
-        assets=RECORD_ASSETS,
+        assets=with_publish_kind(RECORD_ASSETS, settings.publish.backend),
         jobs=[render_record_job, artifact_cleanup],
         schedules=[artifact_cleanup_schedule],
         sensors=[

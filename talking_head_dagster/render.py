@@ -146,8 +146,9 @@ def _row_tags(definitions: dg.Definitions, key: str) -> dict[str, str]:
         try:
             if nocodb.configured and record_key.row.isdigit():
                 fields = nocodb.get_row(record_key.table, int(record_key.row))
-                record = row_record(key, fields, nocodb.table(record_key.table))
-                return record_tags(key, record.content, row_title(fields))
+                mapping = nocodb.table(record_key.table)
+                record = row_record(key, fields, mapping)
+                return record_tags(key, record.content, row_title(fields, mapping.title_column))
         except TalkingHeadError:
             pass
     return record_tags(key, f"row {record_key.row}")

@@ -1,7 +1,8 @@
 import dagster as dg
 
-from talking_head_dagster.assets.stage import GROUP, Stopwatch, stage_errors
+from talking_head_dagster.assets.stage import GROUP, Stopwatch, record_identity, stage_errors
 from talking_head_dagster.assets.tts_audio import tts_audio
+from talking_head_dagster.display import seconds, speed
 from talking_head_dagster.manifests import AvatarManifest
 from talking_head_dagster.partitions import RecordKey, records
 from talking_head_dagster.resources.artifact_store import ArtifactStore
@@ -11,6 +12,8 @@ from talking_head_dagster.resources.nocodb import NocoDBResource
 from talking_head_dagster.speech.timing import SpeechManifest
 
 MP4 = "avatar.mp4"
+# A longer backend choice goes to an entry of its own, as a list (the CPU path names every missing part).
+CHOICE_CHARS = 80
 
 # The GPU's steps: at most the pool's limit at once across all runs (dagster.yaml, `concurrency: pools:`).
 GPU_POOL = "gpu"
@@ -56,23 +59,45 @@ def avatar_video(
         context.log.info(f"{key}: {result.choice}")
     context.log.info(f"{key}: {result.frames} avatar frames with '{result.backend}' at {fps:.0f} fps")
     metadata = {
-        "path": dg.MetadataValue.path(str(final / MP4)),
+        **record_identity(context, speech.text),
         "backend": result.backend,
         "portrait": result.portrait,
         "frames": result.frames,
         "resolution": f"{result.width}x{result.height}",
-        "duration_s": round(result.duration_s, 3),
+        "duration": seconds(result.duration_s),
+        "render_speed": f"{fps:.0f} frames/s, " + speed(result.render_seconds / max(result.duration_s, 1e-6)),
+        "path": dg.MetadataValue.path(str(final / MP4)),
         "render_fps": round(fps, 1),
         "stage_seconds": watch.seconds,
     }
     optional = {
         "model": result.model,
         "attention": result.attention,
-        "backend_choice": result.choice,
         "avatar_server": result.server,
     }
     metadata |= {name: value for name, value in optional.items() if value is not None}
+    if result.choice:
+        metadata |= backend_choice(result.choice)
     return dg.MaterializeResult(metadata=metadata)
+
+
+def backend_choice(choice: str) -> dict[str, object]:
+    """Why 'auto' chose this backend: one short line, and the reasons as a list beside it when long.
+
+    ``auto: flashhead is not usable here: <reason>; <reason>`` reads ``auto: flashhead is not
+    usable here (why: see backend_choice_details)``.
+    """
+    if len(choice) <= CHOICE_CHARS:
+        return {"backend_choice": choice}
+    head, _, details = choice.partition(": ")
+    what, sep, why = details.partition(": ")
+    if sep:  # "auto: <what>: <why>"
+        head, details = f"{head}: {what}", why
+    reasons = [reason.strip() for reason in details.split("; ") if reason.strip()]
+    return {
+        "backend_choice": f"{head} (why: see backend_choice_details)",
+        "backend_choice_details": dg.MetadataValue.md("\n".join(f"- {reason}" for reason in reasons)),
+    }
 
 
 def _table_portrait(context: dg.AssetExecutionContext) -> str | None:

@@ -9,7 +9,7 @@ from talking_head_dagster.assets.avatar_video import avatar_video
 from talking_head_dagster.assets.composite_checks import CHECK_SPECS, CompositeFacts, evaluate, failed_blocking
 from talking_head_dagster.assets.composite_metadata import composite_metadata, inline_thumbnail
 from talking_head_dagster.assets.source_video import source_video
-from talking_head_dagster.assets.stage import GROUP, Stopwatch, stage_errors
+from talking_head_dagster.assets.stage import GROUP, Stopwatch, record_identity, stage_errors
 from talking_head_dagster.assets.tts_audio import tts_audio
 from talking_head_dagster.errors import PermanentInputError
 from talking_head_dagster.manifests import AvatarManifest, CompositeManifest, SourceVideoManifest
@@ -155,6 +155,7 @@ def composite(
         f"{manifest.bytes} bytes ({encoding.encoder}), {manifest.loudness_lufs} LUFS, {manifest.encode_seconds:.1f} s"
     )
     metadata = composite_metadata(
+        identity=record_identity(context, speech.text),
         final_dir=final,
         video_file=MP4,
         thumbnail_file=THUMBNAIL,

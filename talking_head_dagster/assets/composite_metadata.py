@@ -46,6 +46,7 @@ def inline_thumbnail(png: Path, ffmpeg: FFmpegResource, limit: int = INLINE_MARK
 
 def composite_metadata(
     *,
+    identity: dict[str, str],
     final_dir: Path,
     video_file: str,
     thumbnail_file: str,
@@ -71,6 +72,7 @@ def composite_metadata(
     thumbnail = {"thumbnail": dg.MetadataValue.md(thumbnail_md)} if thumbnail_md else {}
     return {
         **thumbnail,
+        **identity,
         "video": dg.MetadataValue.path(str(final_dir / video_file)),
         "duration": seconds(duration_s),
         "size": f"{mib(size_bytes)} (cap {mib(cap_bytes)})",

@@ -1,7 +1,7 @@
 import dagster as dg
 
 from talking_head_dagster.assets.public_url import public_url
-from talking_head_dagster.assets.stage import GROUP, Stopwatch, load_record, stage_errors
+from talking_head_dagster.assets.stage import GROUP, Stopwatch, load_record, record_identity, stage_errors
 from talking_head_dagster.manifests import PublicationManifest
 from talking_head_dagster.partitions import RecordKey, records
 from talking_head_dagster.resources.artifact_store import ArtifactStore
@@ -31,6 +31,7 @@ def nocodb_sync(
             context.log.info(f"{key}: one-off render, no NocoDB row to update; the video is at {publication.url}")
             return dg.MaterializeResult(
                 metadata={
+                    **record_identity(context),
                     "updated": False,
                     "reason": "one-off render: no row to update",
                     "url": dg.MetadataValue.url(publication.url),
@@ -44,13 +45,19 @@ def nocodb_sync(
             if fields:
                 nocodb.update_row(record_key.table, int(record_key.row), fields)
             return dg.MaterializeResult(
-                metadata={"updated": False, "reason": CHANGED_MEANWHILE, "stage_seconds": watch.seconds}
+                metadata={
+                    **record_identity(context),
+                    "updated": False,
+                    "reason": CHANGED_MEANWHILE,
+                    "stage_seconds": watch.seconds,
+                }
             )
         fields = {mapping.result_column: publication.url, **nocodb.status_fields(record_key.table, RowStatus.DONE, "")}
         nocodb.update_row(record_key.table, int(record_key.row), fields)
     context.log.info(f"{key}: wrote the result URL into column '{mapping.result_column}'")
     return dg.MaterializeResult(
         metadata={
+            **record_identity(context),
             "updated": True,
             "table": record_key.table,
             "row": int(record_key.row),

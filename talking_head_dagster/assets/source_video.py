@@ -1,6 +1,7 @@
 import dagster as dg
 
-from talking_head_dagster.assets.stage import GROUP, Stopwatch, load_record, snapshot, stage_errors
+from talking_head_dagster.assets.stage import GROUP, Stopwatch, load_record, record_identity, snapshot, stage_errors
+from talking_head_dagster.display import mib, seconds
 from talking_head_dagster.errors import InvalidURLError, UnsupportedSourceError
 from talking_head_dagster.manifests import SourceVideoManifest
 from talking_head_dagster.media.probe import ProbeError
@@ -65,20 +66,22 @@ def source_video(
         )
         final = artifacts.commit(key, "source_video", staging, manifest)
     context.log.info(
-        f"{key}: downloaded {manifest.bytes} bytes, {manifest.width}x{manifest.height}, "
-        f"{manifest.duration_s:.2f} s in {manifest.download_seconds:.2f} s"
+        f"{key}: downloaded {mib(manifest.bytes)}, {manifest.width}x{manifest.height}, "
+        f"{seconds(manifest.duration_s)} long, in {seconds(manifest.download_seconds)}"
     )
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(final / path.name)),
+            **record_identity(context, record.content),
             "url": dg.MetadataValue.url(link),
             "source_kind": source.kind,
-            "bytes": manifest.bytes,
-            "duration_s": manifest.duration_s,
+            "size": mib(manifest.bytes),
+            "duration": seconds(manifest.duration_s),
             "resolution": f"{manifest.width}x{manifest.height}",
-            "fps": manifest.fps,
+            "fps": f"{manifest.fps:g} fps",
             "video_codec": manifest.video_codec,
             "has_audio": manifest.has_audio,
+            "download_time": seconds(manifest.download_seconds),
+            "path": dg.MetadataValue.path(str(final / path.name)),
             "record_version": record.version,
             "stage_seconds": watch.seconds,
         },

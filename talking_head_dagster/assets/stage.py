@@ -19,6 +19,7 @@ from talking_head_dagster.records import Record, row_record
 from talking_head_dagster.resources.artifact_store import ArtifactStore, MissingArtifactError
 from talking_head_dagster.resources.nocodb import NocoDBResource
 from talking_head_dagster.row_status import STAGE_STATUS
+from talking_head_dagster.run_tags import identity_metadata, missing_tags
 
 RECORD_ASSET = "record"
 
@@ -138,6 +139,18 @@ def _report_stage(context: dg.AssetExecutionContext) -> None:
         raise
     except TalkingHeadError as exc:
         context.log.warning(f"{context.partition_key}: could not show '{status}' in the row: {exc}")
+
+
+def record_identity(context: dg.AssetExecutionContext, script: str | None = None) -> dict[str, str]:
+    """Which row this is, for the top of the stage's metadata (the partition pages show it).
+
+    A run launched without the row's tags (from the UI) gets them here, from the script.
+    """
+    key, tags = context.partition_key, context.run.tags
+    extra = missing_tags(key, tags, script) if script is not None else {}
+    if extra:
+        context.instance.add_run_tags(context.run.run_id, extra)
+    return identity_metadata(key, {**tags, **extra}, script)
 
 
 class Stopwatch:

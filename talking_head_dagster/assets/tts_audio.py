@@ -1,6 +1,7 @@
 import dagster as dg
 
-from talking_head_dagster.assets.stage import GROUP, Stopwatch, load_record, stage_errors
+from talking_head_dagster.assets.stage import GROUP, Stopwatch, load_record, record_identity, stage_errors
+from talking_head_dagster.display import seconds, shorten, speed
 from talking_head_dagster.partitions import records
 from talking_head_dagster.resources.artifact_store import ArtifactStore
 from talking_head_dagster.resources.nocodb import NocoDBResource
@@ -8,6 +9,9 @@ from talking_head_dagster.resources.speech import PiperSpeech
 from talking_head_dagster.speech.timing import SpeechManifest
 
 WAV = "speech.wav"
+TIMING_ROWS = 50
+CELL_CHARS = 60
+SCRIPT_CHARS = 80
 
 
 @dg.asset(partitions_def=records, group_name=GROUP, kinds={"python"}, code_version="1")
@@ -38,24 +42,29 @@ def tts_audio(
     rtf = result.synthesis_seconds / result.duration_s
     context.log.info(
         f"{key}: {len(result.sentences)} sentences, {result.duration_s:.2f} s of speech "
-        f"with {result.voice} (real-time factor {rtf:.2f})"
+        f"with {result.voice} ({speed(rtf)})"
     )
     timings = "\n".join(
         f"| {s.index} | {s.start_s:.2f} | {s.end_s:.2f} | {_cell(s.text)} | {_cell(s.spoken or s.text)} |"
-        for s in result.sentences[:50]
+        for s in result.sentences[:TIMING_ROWS]
     )
+    more = len(result.sentences) - TIMING_ROWS
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(final / WAV)),
-            "duration_s": round(result.duration_s, 3),
+            **record_identity(context, record.content),
+            "script": shorten(record.content, SCRIPT_CHARS),
+            "duration": seconds(result.duration_s),
             "voice": result.voice,
             "language": result.language,
-            "sample_rate": result.sample_rate,
+            "sample_rate": f"{result.sample_rate} Hz",
             "sentences": len(result.sentences),
-            "real_time_factor": round(rtf, 3),
+            "synthesis_speed": speed(rtf),
             "sentence_timings": dg.MetadataValue.md(
-                "| # | start s | end s | text | spoken as |\n|---|---|---|---|---|\n" + timings
+                "| # | start (s) | end (s) | text | spoken as |\n|---|---|---|---|---|\n"
+                + timings
+                + (f"\n\n{more} more sentences are in the stage's manifest.json." if more > 0 else "")
             ),
+            "path": dg.MetadataValue.path(str(final / WAV)),
             "stage_seconds": watch.seconds,
         },
         data_version=dg.DataVersion(record.version),
@@ -63,4 +72,5 @@ def tts_audio(
 
 
 def _cell(text: str) -> str:
-    return text[:60].replace("|", "/")
+    """A sentence in a table cell: one line, cut at a word (or character) with an ellipsis, no pipes."""
+    return shorten(text, CELL_CHARS).replace("|", "/")

@@ -15,6 +15,7 @@ import dagster as dg
 
 from talking_head_dagster.assets import avatar_video, composite, nocodb_sync, public_url, source_video, tts_audio
 from talking_head_dagster.assets.avatar_video import K8S_GPU_CONFIG
+from talking_head_dagster.assets.public_url import with_publish_kind
 from talking_head_dagster.jobs import build_render_record_job
 from talking_head_dagster.resources.factory import build_resources
 from talking_head_dagster.settings import Settings, export_docker_secrets
@@ -57,7 +58,13 @@ def stage_job(name: str, settings: Settings):
 
 
 def location_definitions(settings: Settings, assets: list, jobs: list, sensors: list, **more) -> dg.Definitions:
-    return dg.Definitions(assets=assets, jobs=jobs, sensors=sensors, resources=build_resources(settings), **more)
+    return dg.Definitions(
+        assets=with_publish_kind(assets, settings.publish.backend),
+        jobs=jobs,
+        sensors=sensors,
+        resources=build_resources(settings),
+        **more,
+    )
 
 
 def load_settings(settings: Settings | None) -> Settings:

@@ -35,6 +35,8 @@ class TableMapping(dg.Config):
     layout: str | None = None
     layout_column: str | None = None
     portrait: str | None = None
+    # The column that names a row (NocoDB's default display column), for the runs' tags; optional.
+    title_column: str | None = "Title"
 
 
 class _Row(BaseModel, extra="allow"):
@@ -90,23 +92,27 @@ class NocoDBResource(dg.ConfigurableResource):
         if mapping.status_column:
             wanted = f"({wanted}~or({mapping.status_column},eq,retry))"
         candidate = f"({mapping.url_column},notblank)~and({mapping.content_column},notblank)~and{wanted}"
-        # Every cell the row's version or its lifecycle depends on (the sensor computes the version).
+        # Every cell the row's version or its lifecycle depends on (the sensor computes the version),
+        # and its title for the run's tags.
         columns = [mapping.url_column, mapping.content_column, mapping.layout_column, mapping.voice_column]
         columns += [mapping.result_column, mapping.status_column]
-        fields = ",".join(["Id", *dict.fromkeys(c for c in columns if c)])
+        fields = ["Id", *dict.fromkeys(c for c in columns if c)]
+        title = mapping.title_column if mapping.title_column and mapping.title_column not in fields else None
         served = 0
         while served < limit:
             page_size = min(self.page_size, limit - served)
-            body = self._request(
-                "GET",
-                f"/api/v2/tables/{mapping.id}/records",
-                params={
-                    "where": f"{candidate}~and(Id,gt,{after_id})",
-                    "sort": "Id",
-                    "limit": page_size,
-                    "fields": fields,
-                },
-            )
+            params = {"where": f"{candidate}~and(Id,gt,{after_id})", "sort": "Id", "limit": page_size}
+            try:
+                body = self._request(
+                    "GET",
+                    f"/api/v2/tables/{mapping.id}/records",
+                    params={**params, "fields": ",".join(fields + ([title] if title else []))},
+                )
+            except NocoDBConfigError as exc:
+                if not title or f"Field '{title}' not found" not in str(exc):
+                    raise
+                title = None  # a table without the title column: its rows are read without it
+                continue
             try:
                 page = _Page.model_validate(body)
             except ValidationError as exc:

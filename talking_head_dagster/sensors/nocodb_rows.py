@@ -62,7 +62,7 @@ def build_nocodb_rows_sensor(job, minimum_interval_seconds: int = 30, max_runs_p
                     key = str(RecordKey(mapping.id, str(row["Id"])))
                     record = row_record(key, row, mapping)
                     candidates[key] = record.version
-                    identity[key] = record_tags(key, record.content, row_title(row))
+                    identity[key] = record_tags(key, record.content, row_title(row, mapping.title_column))
                     states[key] = _candidate(key, candidates[key], row, mapping)
                     if time.monotonic() > deadline:
                         break

@@ -128,3 +128,28 @@ def test_the_sensor_versions_a_row_as_the_stages_do(
     stage_version = row_record(request.partition_key, full_row, mapping).version
     assert request.tags[VERSION_TAG] == stage_version
     assert stage_version != row_record(request.partition_key, {**full_row, "voice": ""}, mapping).version
+
+
+def test_sensor_runs_name_their_row_by_its_title_or_first_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance, nocodb_server, s3_server
+) -> None:
+    """A table with NocoDB's Title column tags runs with it; a table without one with the script's first words."""
+    from talking_head_dagster.run_tags import ROW_TAG, TABLE_TAG, TITLE_TAG
+
+    titled = nocodb.create_table(
+        nocodb_server, f"titled_{uuid.uuid4().hex[:8]}", extra_columns=[{"title": "Title", "uidt": "SingleLineText"}]
+    )
+    plain = nocodb.create_table(nocodb_server, f"plain_{uuid.uuid4().hex[:8]}")
+    script = "A script long enough to be cut at a word boundary for the tag."
+    [titled_id] = nocodb.insert_rows(
+        nocodb_server, titled, [{"Title": "Phone prices", "url": "https://example.com/a.mp4", "content": script}]
+    )
+    [plain_id] = nocodb.insert_rows(nocodb_server, plain, [{"url": "https://example.com/b.mp4", "content": script}])
+    settings = deployment_settings(tmp_path, nocodb_server, s3_server, [titled, plain], "unused")
+    defs = deploy(monkeypatch, settings, nocodb_server, s3_server)
+    tags = {request.partition_key: request.tags for request in tick(defs, instance).run_requests}
+    assert tags[f"{titled}-{titled_id}"][TITLE_TAG] == "Phone prices"
+    assert tags[f"{titled}-{titled_id}"][TABLE_TAG] == titled and tags[f"{titled}-{titled_id}"][ROW_TAG] == str(
+        titled_id
+    )
+    assert tags[f"{plain}-{plain_id}"][TITLE_TAG] == "A script long enough to be…"
