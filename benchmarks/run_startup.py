@@ -6,22 +6,29 @@ job's resources before the first step starts. Each fresh interpreter here does t
 1. ``import dagster`` and the run worker's CLI module;
 2. the code location's import (``talking_head_dagster.definitions``, which builds the Definitions);
 3. building the Definitions once more (their own cost, without imports);
-4. an instance (ephemeral here; a run loads ``$DAGSTER_HOME``'s, with the same storage modules);
+4. loading the instance from a ``$DAGSTER_HOME`` with the repository's dagster.yaml (SQLite
+   storage, made once before the timed interpreters, as a run finds it);
 5. setting up every resource of the location (``dg.build_resources``).
 It alternates two variants, ``--repeat`` times each: ``lazy`` (the code as it is) and ``eager``
 (the stage-only modules imported first, as module-level imports did before they moved into the
-stages that use them). Timing on a shared machine is noisy, so it also reports what does not vary:
-the number of modules loaded, and the sum of ``-X importtime`` self times by package family.
+stages that use them). Timing on a shared machine is noisy, so it also reports what does not vary
+with load: the number of modules loaded, and, with ``--instructions``, the instructions executed
+(valgrind's callgrind) to import Dagster alone, and Dagster plus the code location in each variant
+(about 10 minutes on two cores). The ``-X importtime`` self times by package family are times again.
 
-    .venv/bin/python benchmarks/run_startup.py [--repeat 5] [--smoke]   # --smoke: one of each
+    .venv/bin/python benchmarks/run_startup.py [--repeat 5] [--instructions] [--smoke]
+    # --smoke: one interpreter of each variant; instructions of an empty program only
 """
 
 import json
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from collections import Counter
+from pathlib import Path
 
 from harness import REPO, arguments, write_report
 
@@ -46,7 +53,7 @@ import talking_head_dagster.definitions as location
 marks.append(time.perf_counter())
 defs = location.build_definitions()
 marks.append(time.perf_counter())
-instance = dg.DagsterInstance.ephemeral()
+instance = dg.DagsterInstance.from_config({home!r})
 marks.append(time.perf_counter())
 with dg.build_resources(defs.resources, instance=instance) as resources:
     marks.append(time.perf_counter())
@@ -60,13 +67,18 @@ print(json.dumps(report))
 def main() -> int:
     parser = arguments(__doc__, "run_startup")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--instructions", action="store_true", help="count instructions under callgrind (slow)")
     args = parser.parse_args()
     if args.smoke:
         args.repeat = 1
+    home = Path(tempfile.mkdtemp(prefix="run-startup-"))
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    probe([], home)  # makes the instance's SQLite storage, as the first run of an install finds it made
     runs: dict[str, list[dict]] = {"lazy": [], "eager": []}
     for _ in range(args.repeat):
         for variant in runs:  # alternated, so both meet the same load
-            runs[variant].append(probe(STAGE_ONLY if variant == "eager" else []))
+            runs[variant].append(probe(STAGE_ONLY if variant == "eager" else [], home))
+    shutil.rmtree(home)
     report: dict = {"stage_only_modules": STAGE_ONLY, "repeat": args.repeat}
     for variant, samples in runs.items():
         figures = [key for key in samples[0] if key != "importtime_self_ms"]
@@ -83,14 +95,45 @@ def main() -> int:
             sum(lazy["importtime_self_ms"].values()) / sum(eager["importtime_self_ms"].values()), 3
         ),
     }
+    if args.instructions or args.smoke:
+        report["instructions"] = instruction_counts(smoke=args.smoke)
     write_report(args, report)
     return 0
 
 
-def probe(eager: list[str]) -> dict:
+def instruction_counts(smoke: bool) -> dict:
+    """Instructions (callgrind's Ir, in millions) to import Dagster, then Dagster and the location, per variant."""
+    if shutil.which("valgrind") is None:
+        return {"skipped": "valgrind is not installed"}
+    if smoke:
+        return {"empty_program_M": instructions("pass")}
+    location = "import dagster, dagster._cli.api\n{eager}import talking_head_dagster.definitions"
+    counts = {
+        "import_dagster_M": instructions("import dagster, dagster._cli.api"),
+        "lazy_M": instructions(location.format(eager="")),
+        "eager_M": instructions(location.format(eager=f"for name in {STAGE_ONLY!r}: __import__(name)\n")),
+    }
+    lazy, eager = (counts[key] - counts["import_dagster_M"] for key in ("lazy_M", "eager_M"))
+    return counts | {
+        "location_lazy_over_eager": round(lazy / eager, 3),
+        "total_lazy_over_eager": round(counts["lazy_M"] / counts["eager_M"], 3),
+    }
+
+
+def instructions(code: str) -> int:
+    """Millions of instructions a fresh interpreter executes running ``code`` (valgrind's callgrind)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={scratch}/callgrind.out"]
+        result = subprocess.run(
+            [*command, sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+        )
+    return round(int(re.search(r"Collected : (\d+)", result.stderr)[1]) / 1e6)
+
+
+def probe(eager: list[str], home: Path) -> dict:
     """One fresh interpreter's timings, module count and ``-X importtime`` self times by family (ms)."""
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", PROBE.format(eager=eager)],
+        [sys.executable, "-X", "importtime", "-c", PROBE.format(eager=eager, home=str(home))],
         cwd=REPO,
         capture_output=True,
         text=True,

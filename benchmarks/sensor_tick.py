@@ -3,6 +3,8 @@
 Starts (or reuses) the test NocoDB from tests/services, fills a table with 10,000 rows of which
 `--pending` still need a video, and times: (a) one real evaluation of the `nocodb_rows` sensor;
 (b) the baseline, reading all 10,000 rows page by page with no filter (what a naive poller does).
+Besides wall time, the CPU seconds a tick costs, this process's and NocoDB's (from /proc): what a
+shorter ``SENSOR_INTERVAL_S`` would cost per minute on a machine that also renders.
 
     .venv/bin/python benchmarks/sensor_tick.py [--rows 10000] [--pending 25] [--repeat 3] [--smoke]
 
@@ -15,6 +17,7 @@ import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import dagster as dg
 import requests
@@ -23,7 +26,7 @@ from pydantic import SecretStr
 
 from talking_head_dagster.definitions import build_definitions
 from talking_head_dagster.settings import NocoDBSettings, Settings, TableSettings
-from tests.services import nocodb
+from tests.services import nocodb, read_pid
 
 
 def main() -> int:
@@ -65,15 +68,18 @@ def main() -> int:
     )
     sensor = defs.resolve_sensor_def("nocodb_rows")
 
-    ticks, scans, requested = [], [], 0
+    ticks, scans, requested, cpu_ours, cpu_nocodb = [], [], 0, [], []
+    nocodb_pid = read_pid(nocodb.pid_file())
     for _ in range(args.repeat):
         with (
             dg.instance_for_test(temp_dir=tempfile.mkdtemp()) as instance,
             dg.build_sensor_context(instance=instance, definitions=defs, resources=defs.resources) as context,
         ):
-            t0 = time.perf_counter()
+            t0, c0, n0 = time.perf_counter(), time.process_time(), _cpu_seconds(nocodb_pid)
             result = sensor(context)
             ticks.append(time.perf_counter() - t0)
+            cpu_ours.append(time.process_time() - c0)
+            cpu_nocodb.append(_cpu_seconds(nocodb_pid) - n0)
             requested = len(result.run_requests)
         t0 = time.perf_counter()
         for offset in range(0, rows, 1000):
@@ -96,9 +102,21 @@ def main() -> int:
         "full_scan_seconds_median": round(scan, 3),
         "tick_vs_full_scan": round(tick / scan, 3),
         "share_of_60s_sensor_timeout": round(tick / 60, 4),
+        "tick_cpu_seconds_median": {
+            "sensor": round(statistics.median(cpu_ours), 3),
+            "nocodb": round(statistics.median(cpu_nocodb), 3),
+        },
     }
     write_report(args, report)
     return 0
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """User plus system CPU seconds of process ``pid`` so far (0 when unknown)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":
