@@ -60,6 +60,21 @@ def step_failure(event: dg.DagsterEvent) -> StepFailure:
     return StepFailure(stage, _strip_class(reason, error.cls_name), Kind.UNEXPECTED)
 
 
+def check_reason(evaluation: dg.AssetCheckEvaluation) -> str | None:
+    """What a failed blocking check says (its own description), or None when it passed or only warns."""
+    if evaluation.passed or evaluation.severity != dg.AssetCheckSeverity.ERROR:
+        return None
+    return evaluation.description or f"the check {evaluation.check_name} failed"
+
+
+def failed_checks(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    """The run's failed blocking checks in their own words (not Dagster's "1 blocking asset check failed")."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    evaluations = [record.event_log_entry.dagster_event.event_specific_data for record in records]
+    reasons = [reason for evaluation in evaluations if (reason := check_reason(evaluation))]
+    return "; ".join(reasons) or None
+
+
 def failure_message(result: dg.ExecuteInProcessResult) -> str:
     """The first failed step's reason, for a run executed in process."""
     for event in result.all_events:

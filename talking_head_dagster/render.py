@@ -12,7 +12,7 @@ from talking_head_dagster.assets import RECORD_ASSETS
 from talking_head_dagster.assets.stage import RECORD_ASSET, snapshot
 from talking_head_dagster.definitions import build_definitions
 from talking_head_dagster.errors import PermanentInputError, TalkingHeadError
-from talking_head_dagster.failures import Kind, StepFailure, failure_message, step_failure
+from talking_head_dagster.failures import Kind, StepFailure, check_reason, failure_message, step_failure
 from talking_head_dagster.jobs import RENDER_RECORD_JOB
 from talking_head_dagster.launch import launch_in_process
 from talking_head_dagster.manifests import PublicationManifest
@@ -170,9 +170,8 @@ def _follow(events, console: Console, key: str) -> dict[str, float]:
                 wait = event.event_specific_data.seconds_to_wait
                 console.print(f"  {_label(step)}: temporary trouble, retrying in {wait or 0:.0f} s")
             elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-                evaluation = event.event_specific_data
-                if not evaluation.passed:
-                    failed_checks.append(f"{evaluation.check_name}: {evaluation.description or 'failed'}")
+                if reason := check_reason(event.event_specific_data):
+                    failed_checks.append(reason)
             elif event.event_type == dg.DagsterEventType.STEP_SUCCESS:
                 seconds[step] = round(time.perf_counter() - started.get(step, time.perf_counter()), 2)
                 console.print(f"  {_label(step)}: done in {seconds[step]:.1f} s")

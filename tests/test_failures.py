@@ -4,7 +4,7 @@ import dagster as dg
 
 from talking_head_dagster.assets.stage import stage_errors
 from talking_head_dagster.errors import EmptyScriptError, SourceUnavailableError
-from talking_head_dagster.failures import Kind, failure_message, step_failure
+from talking_head_dagster.failures import Kind, check_reason, failure_message, step_failure
 from talking_head_dagster.hooks.row_failure import failure_reason
 from talking_head_dagster.partitions import records
 
@@ -49,3 +49,18 @@ def test_a_bad_input_is_its_own_kind_and_is_not_retried() -> None:
     failures = [step_failure(e) for e in result.all_events if e.is_step_failure]
     assert [(f.kind, f.reason) for f in failures] == [(Kind.INPUT, "The script is empty.")]
     assert not any(e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY for e in result.all_events)
+
+
+def test_a_failed_check_is_told_in_its_own_words() -> None:
+    def evaluation(passed: bool, severity: dg.AssetCheckSeverity) -> dg.AssetCheckEvaluation:
+        return dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey("composite"),
+            check_name="under_size_cap",
+            passed=passed,
+            severity=severity,
+            description="the video is 2.7 MiB, over the 0.3 MiB cap",
+        )
+
+    assert check_reason(evaluation(False, dg.AssetCheckSeverity.ERROR)) == "the video is 2.7 MiB, over the 0.3 MiB cap"
+    assert check_reason(evaluation(False, dg.AssetCheckSeverity.WARN)) is None  # a warning withholds nothing
+    assert check_reason(evaluation(True, dg.AssetCheckSeverity.ERROR)) is None

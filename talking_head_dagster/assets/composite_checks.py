@@ -50,36 +50,49 @@ class CompositeFacts:
 
 
 def evaluate(facts: CompositeFacts) -> list[dg.AssetCheckResult]:
-    """One result per check; failed results say by how much."""
+    """One result per check; a failed one says, in a sentence a user can act on, by how much."""
     frame = 1 / facts.fps
     off = facts.duration_s - facts.speech_duration_s
     timing = f"{facts.duration_s:.3f} s for {facts.speech_duration_s:.3f} s of speech ({off * 1000:+.0f} ms"
-    loud = facts.loudness_lufs
-    loudness = f"{loud} LUFS for a {facts.target_lufs} LUFS target" if loud is not None else "not measured"
+    timed = abs(off) <= frame + 1e-6
+    size, cap = mib(facts.bytes), mib(facts.cap_bytes)
+    fits = facts.bytes <= facts.cap_bytes
+    loud, target = facts.loudness_lufs, facts.target_lufs
+    on_target = loud is not None and abs(loud - target) <= LOUDNESS_TOLERANCE_LU
+    if loud is None:
+        loudness = "the loudness could not be measured"
+    elif on_target:
+        loudness = f"{loud} LUFS for a {target} LUFS target"
+    else:
+        loudness = f"the loudness is {loud} LUFS, more than {LOUDNESS_TOLERANCE_LU:g} LU from the {target} LUFS target"
     faststart = moov_before_mdat(facts.video)
     return [
         _result(
             DURATION,
-            abs(off) <= frame + 1e-6,
-            f"{timing}; one frame is {frame * 1000:.0f} ms)",
+            timed,
+            f"{timing}; one frame is {frame * 1000:.0f} ms)"
+            if timed
+            else f"the video lasts {timing}, more than one {frame * 1000:.0f} ms frame off)",
             {"video_s": facts.duration_s, "speech_s": facts.speech_duration_s},
         ),
         _result(
             SIZE,
-            facts.bytes <= facts.cap_bytes,
-            f"{mib(facts.bytes)} of a {mib(facts.cap_bytes)} cap",
-            {"size": mib(facts.bytes), "cap": mib(facts.cap_bytes)},
+            fits,
+            f"{size} of a {cap} cap" if fits else f"the video is {size}, over the {cap} cap",
+            {"size": size, "cap": cap},
         ),
         _result(
             LOUDNESS,
-            loud is not None and abs(loud - facts.target_lufs) <= LOUDNESS_TOLERANCE_LU,
+            on_target,
             loudness,
-            {"measured_lufs": loud if loud is not None else "none", "target_lufs": facts.target_lufs},
+            {"measured_lufs": loud if loud is not None else "none", "target_lufs": target},
         ),
         _result(
             FASTSTART,
             faststart,
-            "moov before mdat: plays while it downloads" if faststart else "moov after mdat: must download first",
+            "moov before mdat: plays while it downloads"
+            if faststart
+            else "the index (moov) comes after the media (mdat): the video must download before it plays",
             {},
         ),
         _subtitles(facts),

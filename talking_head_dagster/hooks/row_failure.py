@@ -1,12 +1,16 @@
 """Write a failed run's reason into the row, so users see it where they work: in their table."""
 
 import dagster as dg
+from dagster._core.errors import DagsterAssetCheckFailedError
 
 from talking_head_dagster.assets.stage import EarlierStageFailedError
+from talking_head_dagster.display import shorten
 from talking_head_dagster.errors import RowDeletedError, TalkingHeadError
+from talking_head_dagster.failures import failed_checks
 from talking_head_dagster.partitions import RecordKey
 from talking_head_dagster.resources.nocodb import NocoDBResource
 from talking_head_dagster.row_status import RowStatus
+from talking_head_dagster.run_tags import ERROR_CHARS, ERROR_TAG
 
 MAX_MESSAGE = 500
 
@@ -16,10 +20,19 @@ def row_failure(context: dg.HookContext) -> None:
     """Best effort: a NocoDB hiccup here is logged, never raised over the stage's own error.
 
     Only the first failure of a run writes: the stages after it stop with ``EarlierStageFailedError``
-    and have nothing to add; a deleted row has no cells left to write.
+    and have nothing to add; a deleted row has no cells left to write. The reason also goes on the
+    run as a tag, so the Runs list says why without opening the run.
     """
     if _caused_by(context.op_exception, (EarlierStageFailedError, RowDeletedError)):
         return
+    reason = failure_reason(context.op_exception)
+    if _caused_by(context.op_exception, (DagsterAssetCheckFailedError,)):
+        reason = failed_checks(context.instance, context.run_id) or reason
+    message = f"{context.op.name}: {reason}"
+    try:
+        context.instance.add_run_tags(context.run_id, {ERROR_TAG: shorten(message, ERROR_CHARS)})
+    except Exception as exc:  # the tag is a courtesy too
+        context.log.warning(f"could not tag the run with its failure: {exc}")
     run = context.instance.get_run_by_id(context.run_id)
     partition = run.tags.get("dagster/partition") if run else None
     if not partition:
@@ -28,9 +41,8 @@ def row_failure(context: dg.HookContext) -> None:
     nocodb: NocoDBResource = context.resources.nocodb
     if key.is_local or not nocodb.configured or not key.row.isdigit():
         return
-    message = f"{context.op.name}: {failure_reason(context.op_exception)}"[:MAX_MESSAGE]
     try:
-        nocodb.set_status(key.table, int(key.row), RowStatus.FAILED, error=message)
+        nocodb.set_status(key.table, int(key.row), RowStatus.FAILED, error=message[:MAX_MESSAGE])
     except Exception as exc:
         context.log.warning(f"{partition}: could not write the failure into the row: {exc}")
 
