@@ -1,5 +1,6 @@
 """Source video download: Douyin through our own resolver (resources/douyin.py), every other site with yt-dlp."""
 
+import re
 import time
 from pathlib import Path
 
@@ -8,7 +9,6 @@ import requests
 
 from talking_head_dagster.errors import (
     PermanentInputError,
-    SourceNotFoundError,
     SourceTooLargeError,
     SourceUnavailableError,
     TalkingHeadError,
@@ -17,7 +17,7 @@ from talking_head_dagster.errors import (
 from talking_head_dagster.resources.douyin import DouyinOptions, DouyinSource, Limits
 from talking_head_dagster.resources.egress import EgressPolicy
 from talking_head_dagster.resources.ffmpeg import FFmpegResource
-from talking_head_dagster.resources.guarded_http import GuardedHttp
+from talking_head_dagster.resources.guarded_http import GuardedHttp, status_error
 from talking_head_dagster.resources.guarded_http import guard_error as _guard_error
 from talking_head_dagster.sources.douyin.urls import DEFAULT_HOSTS, DEFAULT_SHARE_PAGE, MOBILE_USER_AGENT, is_douyin
 from talking_head_dagster.sources.downloaded import DownloadedSource
@@ -195,11 +195,12 @@ def _classify(url: str, message: str, limit_text: str) -> TalkingHeadError:
     """Turn yt-dlp's error text into an error the row can show."""
     text = message.removeprefix("ERROR: ")
     lowered = text.lower()
-    if "http error 404" in lowered or "http error 410" in lowered:
-        return SourceNotFoundError(f"The source URL answers 'not found' ({url}); check the link.")
-    if "http error 401" in lowered or "http error 403" in lowered:
+    status = re.search(r"http error (\d{3})", lowered)
+    if status and status.group(1) in ("401", "403"):
         hint = " Douyin needs a fresh cookies file (TALKING_HEAD_DOWNLOAD__COOKIES_FILE)." if "douyin" in url else ""
         return PermanentInputError(f"The source site refused access to {url}.{hint}")
+    if status:  # the same sorting as our own downloads (404/410, 429, 5xx, another refusal)
+        return status_error(int(status.group(1)), url) or PermanentInputError(f"Downloading {url} failed: {text[:300]}")
     if "fresh cookies" in lowered or ("cookies" in lowered and "douyin" in lowered):
         return PermanentInputError(
             "Douyin needs fresh cookies: export them from a browser into a cookies.txt file and set "
@@ -209,6 +210,8 @@ def _classify(url: str, message: str, limit_text: str) -> TalkingHeadError:
         return UnsupportedSourceError(f"No video was found at {url}: link the video itself or its page.")
     if "larger than max-filesize" in lowered or "file is larger" in lowered:
         return SourceTooLargeError(f"The source video is larger than the limit of {limit_text}.")
-    if any(s in lowered for s in ("timed out", "connection", "temporary failure", "http error 5", "http error 429")):
+    if "connection reset" in lowered or "connection broken" in lowered:
+        return SourceUnavailableError(f"The source site broke off the connection while sending {url}; retrying later.")
+    if any(s in lowered for s in ("timed out", "connection", "temporary failure")):
         return SourceUnavailableError(f"Downloading {url} failed for now: {text[:200]}")
     return PermanentInputError(f"Downloading {url} failed: {text[:300]}")

@@ -137,16 +137,23 @@ class GuardedHttp:
 
 
 def raise_for_status(status: int, url: str, site: str = "The source site") -> None:
-    """The error a download's final status calls for, in the user's terms; nothing for a 2xx."""
+    """Raise the error a download's final status calls for, in the user's terms; nothing for a 2xx."""
+    error = status_error(status, url, site)
+    if error is not None:
+        raise error
+
+
+def status_error(status: int, url: str, site: str = "The source site") -> TalkingHeadError | None:
+    """The error an HTTP status calls for (``None`` for a 2xx): the one sorting of statuses for every download."""
     if 200 <= status < 300:
-        return
+        return None
     if status in (404, 410):
-        raise SourceNotFoundError(f"The source URL answers 'not found' ({url[:160]}); check the link.")
+        return SourceNotFoundError(f"The source URL answers 'not found' ({url[:160]}); check the link.")
     if status == 429:
-        raise SourceBlockedError(f"{site} rate-limited us (HTTP 429) at {url[:160]}; it usually lifts after a while.")
+        return SourceBlockedError(f"{site} rate-limited us (HTTP 429) at {url[:160]}; it usually lifts after a while.")
     if status >= 500 or status == 408:
-        raise SourceUnavailableError(f"{site} answered HTTP {status} at {url[:160]}; retrying later.")
-    raise PermanentInputError(f"{site} refused the download (HTTP {status}) at {url[:160]}.")
+        return SourceUnavailableError(f"{site} answered HTTP {status} at {url[:160]}; retrying later.")
+    return PermanentInputError(f"{site} refused the download (HTTP {status}) at {url[:160]}.")
 
 
 def guard_error(guard, timeout_s: float) -> TalkingHeadError | None:

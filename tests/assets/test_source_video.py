@@ -8,18 +8,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from talking_head_dagster.assets.source_video import source_video
-from talking_head_dagster.assets.stage import RECORD_ASSET
-from talking_head_dagster.manifests import RecordSnapshot, SourceVideoManifest
-from talking_head_dagster.records import Record
+from talking_head_dagster.manifests import SourceVideoManifest
 from talking_head_dagster.render import failure_message
-from talking_head_dagster.resources.artifact_store import ArtifactStore
 from talking_head_dagster.resources.downloader import VideoDownloader
-from talking_head_dagster.resources.ffmpeg import FFmpegResource
-from talking_head_dagster.resources.nocodb import NocoDBResource
-from talking_head_dagster.retry import retries_within, transient_retry_policy
+from talking_head_dagster.retry import retries_within
 from talking_head_dagster.settings import RetrySettings
 from tests.support.douyin_standin import FLAKY_ID, NOTE_ID, REMOVED_ID, VERIFY_ID, VIDEO_ID, DouyinStandIn
+from tests.support.source_stage import materialize_source
 
 RETRY = RetrySettings(base_delay_s=0.1, max_total_s=1.0)
 
@@ -32,36 +27,9 @@ def standin(douyin_standin: DouyinStandIn) -> Iterator[DouyinStandIn]:
 
 def _materialize(folder: Path, standin: DouyinStandIn, cell: str) -> tuple[str, dg.ExecuteInProcessResult]:
     """``source_video`` of a one-off record whose url cell is ``cell``, in a job with the transient retry policy."""
-    store = ArtifactStore(backend="local", local_dir=str(folder))
-    record = Record(key="local-placeholder", url=cell, content="一段脚本。")
-    key = f"local-{record.version}"
-    staging = store.staging_dir(key, RECORD_ASSET)
-    store.commit(
-        key, RECORD_ASSET, staging, RecordSnapshot(key=key, url=cell, content=record.content, version=record.version)
-    )
-    job = dg.define_asset_job(
-        "source",
-        selection=[source_video],
-        executor_def=dg.in_process_executor,
-        op_retry_policy=transient_retry_policy(RETRY),
-    )
     downloader = VideoDownloader(**standin.downloader_options(), max_bytes=5_000_000, timeout_s=60)
-    defs = dg.Definitions(
-        assets=[source_video],
-        jobs=[job],
-        resources={
-            "nocodb": NocoDBResource(),
-            "artifacts": store,
-            "downloader": downloader,
-            "ffmpeg": FFmpegResource(),
-        },
-    )
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("records", [key])
-        result = defs.resolve_job_def("source").execute_in_process(
-            partition_key=key, instance=instance, raise_on_error=False
-        )
-    return key, result
+        return materialize_source(folder, downloader, cell, RETRY, instance)
 
 
 def _metadata(result: dg.ExecuteInProcessResult) -> dict:
