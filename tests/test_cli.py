@@ -10,12 +10,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from talking_head_dagster.assets.avatar_video import CHOICE_CHARS
+from talking_head_dagster.assets.public_url import NOT_PLAYABLE
 from talking_head_dagster.cli import main
 from talking_head_dagster.console_errors import EXIT_CODES
 from talking_head_dagster.failures import Kind
 from talking_head_dagster.launch import LOCATION_NAME, REPOSITORY_NAME
 from talking_head_dagster.media.probe import count_video_frames, probe
-from talking_head_dagster.run_tags import ROW_TAG, TABLE_TAG, TITLE_TAG
+from talking_head_dagster.partitions import records
+from talking_head_dagster.run_tags import ERROR_TAG, ROW_TAG, TABLE_TAG, TITLE_TAG
 from tests.support.hostile_server import page_with_video, redirect_to, serve_hostile
 from tests.test_bad_inputs import BAD, MAX_SCRIPT_CHARS
 
@@ -60,6 +63,24 @@ def test_render_one_off_is_one_run_under_the_job_and_prints_a_playable_mp4_last(
         steps = {stat.step_key for stat in instance.get_run_step_stats(first.run_id)}
         assert steps == {"source_video", "tts_audio", "avatar_video", "composite", "public_url", "nocodb_sync"}
 
+        # The partition pages say which row it is, with figures people read.
+        shown = {stage: latest_metadata(instance, stage, first.tags["dagster/partition"]) for stage in steps}
+        assert {(m["row"], m["title"]) for m in shown.values()} == {("one-off render", "A quick one-off video…")}
+        assert shown["source_video"]["size"].endswith(("KiB", "MiB")) and shown["source_video"]["duration"].endswith(
+            " s"
+        )
+        assert shown["tts_audio"]["synthesis_speed"].endswith("than real time)")
+        assert len(shown["avatar_video"].get("backend_choice", "")) <= CHOICE_CHARS
+        assert shown["composite"]["thumbnail"].startswith("![thumbnail](data:image/webp;base64,")
+        assert shown["public_url"]["preview"] == NOT_PLAYABLE  # a file:// URL: no dev.sh server here
+
+
+def latest_metadata(instance: dg.DagsterInstance, asset: str, partition: str) -> dict[str, object]:
+    [record] = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1
+    ).records
+    return {name: value.value for name, value in record.asset_materialization.metadata.items()}
+
 
 def test_render_with_an_empty_script_says_what_to_do_without_a_traceback(
     tmp_path: Path, media_server: str, media_host: str
@@ -73,9 +94,23 @@ def test_render_with_an_empty_script_says_what_to_do_without_a_traceback(
     assert not (tmp_path / "output").exists()
     # The details are kept for whoever asks.
     assert 'File "' in (tmp_path / ".dagster_home" / "logs" / "last-render.log").read_text()
+    # In the UI: the run says why in its tags, and the stages after the failed one show as failed, not missing.
+    with dg.instance_for_test(temp_dir=str(tmp_path / ".dagster_home")) as instance:
+        [run] = instance.get_runs()
+        assert run.tags[ERROR_TAG].startswith("tts_audio: The script is empty")
+        for stage in ("tts_audio", "avatar_video", "composite", "public_url"):
+            assert run.tags["dagster/partition"] in failed_partitions(instance, stage), stage
 
     verbose = run_cli([*args, "--verbose"], tmp_path, allowed_hosts=(media_host,))
     assert verbose.returncode == 3 and 'File "' in verbose.stderr
+
+
+def failed_partitions(instance: dg.DagsterInstance, asset: str) -> set[str]:
+    """What the UI's partition bar shows as failed (its own status cache)."""
+    from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
+
+    cached = get_and_update_asset_status_cache_value(instance, dg.AssetKey(asset), records)
+    return set(cached.deserialize_failed_partition_subsets(records).get_partition_keys()) if cached else set()
 
 
 def test_every_bad_input_of_the_catalogue_fails_at_the_cli_in_two_lines(
