@@ -1,7 +1,9 @@
 """The queue between the renderer and the encoder: order, back-pressure, and errors from either side."""
 
+import sys
 import threading
 import time
+import traceback
 
 import numpy as np
 import pytest
@@ -34,27 +36,28 @@ def test_every_frame_reaches_the_sink_in_order_and_on_another_thread() -> None:
 
 
 def test_the_renderer_waits_once_it_is_max_frames_ahead_of_a_slow_encoder() -> None:
-    release = threading.Event()
-    put_count = 0
+    release, fourth_put, fifth_put = threading.Event(), threading.Event(), threading.Event()
+    taken: list[int] = []
 
     def sink(f: np.ndarray) -> None:
-        release.wait(timeout=10)
+        taken.append(int(f[0, 0, 0]))
+        assert release.wait(timeout=30)
 
     def render() -> None:
-        nonlocal put_count
         with queued_sink(sink, max_frames=3) as put:
             for i in range(10):
                 put(frame(i))
-                put_count += 1
+                (fourth_put if i == 3 else fifth_put if i == 4 else threading.Event()).set()
 
     renderer = threading.Thread(target=render)
     renderer.start()
-    time.sleep(0.5)
-    # One frame is in the sink, three are queued; the fifth put waits.
-    assert put_count == 4
+    # One frame is in the sink and three are queued: the fifth put cannot go through while the sink holds.
+    assert fourth_put.wait(timeout=30)
+    assert not fifth_put.wait(timeout=0.5)
+    assert taken == [0]
     release.set()
-    renderer.join(timeout=10)
-    assert put_count == 10
+    renderer.join(timeout=30)
+    assert fifth_put.is_set() and taken == list(range(10))
 
 
 def test_an_encoder_error_is_raised_in_the_renderer_and_stops_it() -> None:
@@ -86,22 +89,39 @@ def test_an_encoder_error_on_the_last_frames_is_raised_on_leaving() -> None:
     assert not writer_threads()
 
 
+def _wait_until_main_thread_joins(timeout: float) -> None:
+    """Return once the main thread waits in ``Thread.join`` (the queue's clean-up after an error)."""
+    main, frames = threading.main_thread().ident, []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frames = traceback.extract_stack(sys._current_frames()[main])
+        if any(f.name == "join" and f.filename == threading.__file__ for f in frames):
+            return
+        time.sleep(0.001)
+    raise AssertionError(f"the main thread never joined the writer: {frames[-3:]}")
+
+
 def test_a_renderer_error_stops_the_writer_and_goes_through_unchanged() -> None:
+    """The writer, busy with frame 1 when the renderer fails, writes nothing after it (14 frames stay queued)."""
     written: list[int] = []
+    holding = threading.Event()
 
     def sink(f: np.ndarray) -> None:
-        time.sleep(0.01)
+        if int(f[0, 0, 0]) == 1:
+            holding.set()
+            _wait_until_main_thread_joins(timeout=30)
         written.append(int(f[0, 0, 0]))
 
     class ModelFailed(Exception):
         pass
 
-    with pytest.raises(ModelFailed), queued_sink(sink, max_frames=16) as put:
+    with pytest.raises(ModelFailed, match="CUDA out of memory"), queued_sink(sink, max_frames=16) as put:
         for i in range(16):
             put(frame(i))
+        assert holding.wait(timeout=30)
         raise ModelFailed("CUDA out of memory")
     assert not writer_threads()
-    assert written == list(range(len(written)))  # what was written before the stop is in order
+    assert written == [0, 1]
 
 
 def test_max_frames_must_be_positive() -> None:

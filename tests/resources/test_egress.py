@@ -77,8 +77,11 @@ def test_check_url_refuses_hostile_urls(url: str, error: type, message: str) -> 
         EgressPolicy().check_url(url)
 
 
-def test_check_url_accepts_a_public_address() -> None:
-    EgressPolicy().check_url("https://93.184.216.34/video.mp4")
+@pytest.mark.parametrize("address", ["93.184.216.34", "[2606:2800:220:1:248:1893:25c8:1946]"])
+def test_check_url_accepts_a_public_address(address: str) -> None:
+    policy = EgressPolicy()
+    assert policy.refusal(ipaddress.ip_address(address.strip("[]")), 443) is None
+    assert policy.check_url(f"https://{address}/video.mp4") is None  # raises for any refused address
 
 
 def test_allowlist_opens_exactly_the_named_host_and_port() -> None:
