@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,9 +88,28 @@ def instance() -> Iterator[dg.DagsterInstance]:
 
 @pytest.fixture(scope="session")
 def nocodb_server():
+    """The test NocoDB; every table the session created is deleted at its end, so it does not grow run by run."""
     from tests.services import nocodb
 
-    return nocodb.ensure_running()
+    server = nocodb.ensure_running()
+    yield server
+    nocodb.delete_created_tables(server)
+
+
+@pytest.fixture
+def nocodb_table(nocodb_server):
+    """Make test tables (``nocodb_table(prefix, extra_columns)``) that are deleted when the test ends."""
+    from tests.services import nocodb
+
+    made: list[str] = []
+
+    def make(prefix: str, extra_columns: list[dict] | None = None) -> str:
+        made.append(nocodb.create_table(nocodb_server, f"{prefix}_{uuid.uuid4().hex[:8]}", extra_columns))
+        return made[-1]
+
+    yield make
+    for table in made:
+        nocodb.delete_table(nocodb_server, table)
 
 
 @pytest.fixture(scope="session")

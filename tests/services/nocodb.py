@@ -469,13 +469,17 @@ def _base_id(server: NocoDBServer) -> str:
     return str(created["id"])
 
 
+# The tables this process created and has not deleted yet (the session's fixture deletes them at the end).
+_created: list[str] = []
+
+
 def create_table(server: NocoDBServer, title: str, extra_columns: list[dict] | None = None) -> str:
     """Create a fresh table ``title`` in the ``talking-head-tests`` base; return its id.
 
     Columns: ``url`` (URL), ``content`` (LongText), ``chengpinurl`` (URL), then ``extra_columns``
     as NocoDB column dicts (e.g. ``{"title": "status", "uidt": "SingleLineText"}``; ``column_name``
     defaults to ``title``). NocoDB adds the ``Id`` primary key. A table with the same title is
-    deleted first.
+    deleted first. ``delete_table`` deletes it; ``delete_created_tables`` every one still left.
     """
     base_id = _base_id(server)
     tables = _check(
@@ -509,7 +513,26 @@ def create_table(server: NocoDBServer, title: str, extra_columns: list[dict] | N
         ),
         f"create table {title!r}",
     )
+    _created.append(str(created["id"]))
     return str(created["id"])
+
+
+def delete_table(server: NocoDBServer, table_id: str) -> None:
+    """Delete a test table and its rows."""
+    _check(
+        requests.delete(f"{server.base_url}/api/v2/meta/tables/{table_id}", headers=_headers(server), timeout=300),
+        f"delete table {table_id}",
+    )
+    if table_id in _created:
+        _created.remove(table_id)
+
+
+def delete_created_tables(server: NocoDBServer) -> list[str]:
+    """Delete every table this process created and did not delete yet; return their ids."""
+    left = list(_created)
+    for table_id in left:
+        delete_table(server, table_id)
+    return left
 
 
 def insert_rows(server: NocoDBServer, table_id: str, rows: list[dict]) -> list[int]:
