@@ -11,4 +11,9 @@ source scripts/bootstrap.sh
 "$UV" run --frozen --no-sync ruff check .
 # NocoDB's first install (npm + native rebuild) takes minutes: do it before pytest's per-test timeouts.
 "$UV" run --frozen --no-sync python -m tests.services.nocodb install >&2
+# The UI's browser test: Debian's chromium (as root, when missing) and playwright-core (cached, no browser download).
+if [ "$(id -u)" -eq 0 ] && ! command -v chromium >/dev/null 2>&1; then
+  scripts/install_browser.sh
+fi
+"$UV" run --frozen --no-sync python -m tests.ui.browser install >&2
 exec "$UV" run --frozen --no-sync pytest "${PYTEST_ARGS[@]}"

@@ -26,9 +26,12 @@ CLI = str(Path(sys.executable).parent / "talking-head")
 REPOSITORY_TAG = ".dagster/repository"
 
 
-def run_cli(args: list[str], cwd: Path, allowed_hosts: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+def run_cli(
+    args: list[str], cwd: Path, allowed_hosts: tuple[str, ...] = (), extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     env["TALKING_HEAD_DOWNLOAD__ALLOWED_HOSTS"] = json.dumps(list(allowed_hosts))
+    env.update(extra_env or {})
     return subprocess.run([CLI, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
