@@ -222,7 +222,7 @@ def test_run_killed_during_composite_and_reexecuted_from_failure(
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    from tests.support.job_process import render_record_job
+    from tests.support.job_process import HOLD_COMPOSITE_ENV, render_record_job
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
         from talking_head_dagster.definitions import build_definitions
@@ -231,19 +231,20 @@ def test_run_killed_during_composite_and_reexecuted_from_failure(
         key = request.partition_key
 
         # 1. The run, in a process of its own, killed once the composite has started.
+        encoding = tmp_path / "composite-encoding"
         child = subprocess.Popen(
             [sys.executable, "-m", "tests.support.job_process", key, request.run_key, request.tags[_VERSION]],
             cwd=REPO,
-            env={**os.environ, **env},
+            env={**os.environ, **env, HOLD_COMPOSITE_ENV: str(encoding)},
             start_new_session=True,
             stdout=subprocess.DEVNULL,
             stderr=(tmp_path / "run.log").open("w"),
         )
         run_id = _wait_for_step_start(instance, request.run_key, "composite", child, tmp_path / "run.log")
-        time.sleep(0.5)
+        _wait_for_file(encoding, child, tmp_path / "run.log")  # the composite's FFmpeg is running
         os.killpg(child.pid, signal.SIGKILL)
         child.wait(timeout=30)
-        assert not _step_succeeded(instance, run_id, "composite"), "the composite finished before the kill"
+        assert not _step_succeeded(instance, run_id, "composite")
         assert nocodb.get_row(nocodb_server, table, row_id)["status"] == "compositing"
         # What run monitoring does in production: the dead run is marked failed.
         instance.report_run_failed(instance.get_run_by_id(run_id))
@@ -286,6 +287,14 @@ def _wait_for_step_start(instance, run_key: str, step: str, child: subprocess.Po
                 return run_id
         time.sleep(0.1)
     raise AssertionError(f"step {step} did not start in time")
+
+
+def _wait_for_file(path: Path, child: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 600
+    while not path.exists():
+        assert child.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, f"{path.name} did not appear in time"
+        time.sleep(0.05)
 
 
 def _step_succeeded(instance, run_id: str, step: str) -> bool:

@@ -9,7 +9,6 @@ import http.server
 import json
 import socket
 import threading
-import time
 from collections.abc import Iterator
 
 import dagster as dg
@@ -35,13 +34,16 @@ ANSWERS: dict[str, tuple[int, str, bytes]] = {
 
 class _Fake(http.server.BaseHTTPRequestHandler):
     answer: tuple[int, str, bytes] = (200, "application/json", b"{}")
-    delay_s = 0.0
+    hold: threading.Event | None = None  # when set: answer only once the test releases it
+    received = 0
 
     def log_message(self, format: str, *args) -> None:
         pass
 
     def do_GET(self) -> None:
-        time.sleep(self.delay_s)
+        type(self).received += 1
+        if self.hold is not None:
+            self.hold.wait(timeout=60)
         status, content_type, body = self.answer
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -87,10 +89,14 @@ def test_garbage_skips_the_tick_and_keeps_the_cursor(kind: str, fake_nocodb, ins
 
 
 def test_a_slow_nocodb_skips_the_tick(fake_nocodb, instance, monkeypatch) -> None:
-    fake_nocodb.delay_s = 2.0
-    started = time.monotonic()
-    result = _tick(fake_nocodb.url, instance, monkeypatch)
-    assert time.monotonic() - started < 1.9
+    """NocoDB holds its answer until the test ends: the tick gives up after one request's timeout."""
+    fake_nocodb.hold = threading.Event()
+    try:
+        result = _tick(fake_nocodb.url, instance, monkeypatch)
+        assert not fake_nocodb.hold.is_set()  # the tick ended while NocoDB still held its answer
+    finally:
+        fake_nocodb.hold.set()
+    assert fake_nocodb.received == 1
     assert not result.run_requests and "unreachable: ReadTimeout" in result.skip_reason.skip_message
     assert json.loads(result.cursor) == json.loads(CURSOR)
 
