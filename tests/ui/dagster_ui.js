@@ -7,16 +7,21 @@ const STAGES = ["source_video", "tts_audio", "avatar_video", "composite", "publi
 const CHECKS = ["duration_matches_speech", "under_size_cap", "loudness_on_target", "faststart", "subtitles_present"];
 const WAIT_MS = 60000;
 
-async function dismissWelcome(page) {
-  // The first visit asks to "Join the Dagster community": Skip it before anything is looked at.
-  const skip = page.getByRole("button", { name: "Skip" });
+// The first visit asks to "Join the Dagster community" (a second after the UI asks the server
+// whether to): Skip it before anything is looked at. Skipping tells the server, so it stays away.
+function welcome(page) {
+  return page.getByRole("dialog").filter({ hasText: "Join the Dagster community" });
+}
+
+async function dismissWelcome(page, waitMs) {
+  const dialog = welcome(page);
   try {
-    await skip.waitFor({ state: "visible", timeout: 3000 });
-    await skip.click();
-    await skip.waitFor({ state: "hidden", timeout: 5000 });
+    await dialog.waitFor({ state: "visible", timeout: waitMs });
   } catch (e) {
-    // not shown this time
+    return; // not shown
   }
+  await dialog.getByRole("button", { name: "Skip" }).click();
+  await dialog.waitFor({ state: "hidden", timeout: 10000 });
 }
 
 async function visible(page, text) {
@@ -31,11 +36,15 @@ async function main() {
     headless: true,
   });
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  // Should it come later than expected, it is skipped before the next click or wait.
+  await page.addLocatorHandler(welcome(page), async (dialog) => {
+    await dialog.getByRole("button", { name: "Skip" }).click();
+  });
   const report = {};
   try {
     // 1. composite's page for the partition: the thumbnail inline, the figures with their units.
     await page.goto(`${base}/assets/composite?view=partitions&partition=${partition}`);
-    await dismissWelcome(page);
+    await dismissWelcome(page, 20000);
     const thumbnail = page.locator('img[src^="data:image/webp"]').first();
     await thumbnail.waitFor({ state: "visible", timeout: WAIT_MS });
     await page.waitForTimeout(500);
@@ -50,14 +59,15 @@ async function main() {
 
     // 2. The run: six steps, and the row's tags.
     await page.goto(`${base}/runs/${runId}`);
-    await dismissWelcome(page);
+    await dismissWelcome(page, 1500);
     await page.getByText("Succeeded (").first().waitFor({ state: "visible", timeout: WAIT_MS });
     await page.waitForTimeout(1500);
     report.run_status = await page.getByText(/^(Succeeded|Errored) \(\d+\)$/).allInnerTexts();
-    report.gantt_labels = [];
+    report.step_names_shown = [];
     for (const stage of STAGES) {
-      if (await visible(page, stage)) report.gantt_labels.push(stage);
+      if (await visible(page, stage)) report.step_names_shown.push(stage);
     }
+    await dismissWelcome(page, 500);
     await page.screenshot({ path: `${shots}/ui_run.png` });
     await page.getByRole("button", { name: "View tags and config" }).click();
     const dialog = page.getByRole("dialog");
@@ -68,7 +78,7 @@ async function main() {
 
     // 3. composite's checks and their results.
     await page.goto(`${base}/assets/composite?view=checks`);
-    await dismissWelcome(page);
+    await dismissWelcome(page, 1500);
     await page.getByText(CHECKS[0]).first().waitFor({ state: "visible", timeout: WAIT_MS });
     await page.waitForTimeout(1500);
     report.checks_shown = [];
@@ -78,11 +88,12 @@ async function main() {
     report.checks_succeeded = await page.getByText("Succeeded", { exact: true }).count();
     report.check_result = await page.getByText("Passed", { exact: true }).first().isVisible();
     report.checks_text = (await page.locator("body").innerText()).slice(0, 4000);
+    await dismissWelcome(page, 500);
     await page.screenshot({ path: `${shots}/ui_checks.png` });
 
     // 4. public_url's page: the preview linking to the video.
     await page.goto(`${base}/assets/public_url?view=partitions&partition=${partition}`);
-    await dismissWelcome(page);
+    await dismissWelcome(page, 1500);
     await page.getByText("preview").first().waitFor({ state: "visible", timeout: WAIT_MS });
     await page.waitForTimeout(500);
     report.preview_links = await page

@@ -8,7 +8,6 @@ in the test's folder; three are copied to ``benchmarks/out/`` (not committed) fo
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import pytest
 import requests
 
 from talking_head_dagster.run_tags import ROW_TAG, TABLE_TAG, TITLE_TAG
-from tests.support.processes import REPO, free_port
+from tests.support.processes import REPO, free_port, started
 from tests.test_cli import run_cli
 from tests.ui.browser import CHROMIUM, run_script
 
@@ -54,27 +53,11 @@ def webserver(tmp_path: Path, rendered: dict[str, str]) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path / ".dagster_home")}
-    log = (tmp_path / "webserver.log").open("wb")
     command = [str(Path(sys.executable).parent / "dagster-webserver"), "-w", "workspace.yaml"]
-    process = subprocess.Popen(
-        [*command, "-h", "127.0.0.1", "-p", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        _wait_loaded(url, process, tmp_path / "webserver.log")
+    log = tmp_path / "webserver.log"
+    with started([*command, "-h", "127.0.0.1", "-p", str(port)], env, log) as process:
+        _wait_loaded(url, process, log)
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        log.close()
 
 
 def _wait_loaded(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -108,7 +91,7 @@ def test_the_ui_shows_the_thumbnail_the_runs_steps_and_tags_and_the_checks(
     assert seen["show_markdown_buttons"] == 0
     assert "one-off render" in seen["composite_text"] and rendered[TITLE_TAG] in seen["composite_text"]
     # The run: six steps, all succeeded, and the row's tags.
-    assert "Succeeded (6)" in seen["run_status"] and seen["gantt_labels"] == STAGES
+    assert "Succeeded (6)" in seen["run_status"] and seen["step_names_shown"] == STAGES
     for tag in (TABLE_TAG, ROW_TAG, TITLE_TAG):
         assert f"{tag}: {rendered[tag]}" in seen["run_tags_text"], tag
     # The checks and their results.
