@@ -8,6 +8,7 @@ an ONNX graph with Piper's signature whose config phonemizes with espeak ``cmn``
 """
 
 import json
+import os
 import subprocess
 import uuid
 from pathlib import Path
@@ -175,7 +176,7 @@ def _report_stages(result: dg.ExecuteInProcessResult, video: Path, ffmpeg: str) 
         materialization = event.step_materialization_data.materialization
         value = materialization.metadata.get("stage_seconds")
         times[materialization.asset_key.to_user_string()] = getattr(value, "value", value)
-    print("Chinese row stage seconds:", json.dumps(times))
+    print("Chinese row stage seconds:", json.dumps(times), "load average:", os.getloadavg())
     out = Path(__file__).resolve().parent.parent / "benchmarks" / "out"
     out.mkdir(parents=True, exist_ok=True)
     for at in (3.0, 20.0):
