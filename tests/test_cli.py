@@ -74,7 +74,7 @@ def test_render_one_off_is_one_run_under_the_job_and_prints_a_playable_mp4_last(
         )
         assert shown["tts_audio"]["synthesis_speed"].endswith("than real time)")
         assert len(shown["avatar_video"].get("backend_choice", "")) <= CHOICE_CHARS
-        assert shown["composite"]["thumbnail"].startswith("![thumbnail](data:image/webp;base64,")
+        assert shown["composite"]["thumbnail"].startswith("![thumbnail](data:image/")
         assert shown["public_url"]["preview"] == NOT_PLAYABLE  # a file:// URL: no dev.sh server here
 
 

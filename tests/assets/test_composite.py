@@ -142,7 +142,7 @@ def test_file_is_under_the_cap_and_reports_its_ceiling(default_render):
     metadata = result.asset_materializations_for_node("composite")[0].metadata
     assert metadata["encoder"].value in ("libx264", "h264_nvenc")
     # Small enough for the UI to show inline (it folds Markdown of 1,000 characters or more).
-    assert metadata["thumbnail"].value.startswith("![thumbnail](data:image/webp;base64,")
+    assert metadata["thumbnail"].value.startswith("![thumbnail](data:image/avif;base64,")
     assert len(metadata["thumbnail"].value) < 1000
 
 

@@ -45,7 +45,7 @@ async function main() {
     // 1. composite's page for the partition: the thumbnail inline, the figures with their units.
     await page.goto(`${base}/assets/composite?view=partitions&partition=${partition}`);
     await dismissWelcome(page, 20000);
-    const thumbnail = page.locator('img[src^="data:image/webp"]').first();
+    const thumbnail = page.locator('img[src^="data:image/"]').first();
     await thumbnail.waitFor({ state: "visible", timeout: WAIT_MS });
     await page.waitForTimeout(500);
     report.thumbnail = await thumbnail.evaluate((img) => ({
@@ -97,7 +97,7 @@ async function main() {
     await page.getByText("preview").first().waitFor({ state: "visible", timeout: WAIT_MS });
     await page.waitForTimeout(500);
     report.preview_links = await page
-      .locator('a:has(img[src^="data:image/webp"])')
+      .locator('a:has(img[src^="data:image/"])')
       .evaluateAll((links) => links.map((a) => a.href));
     await page.screenshot({ path: `${shots}/ui_public_url.png`, fullPage: true });
   } finally {
