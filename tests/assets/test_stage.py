@@ -101,3 +101,24 @@ def test_a_stage_without_the_nocodb_resource_still_finds_the_runs_client() -> No
     assert result.success
     assert isinstance(seen_clients[0], NocoDBResource)
     assert NocoDBResource.for_run(result.run_id) is None  # released when the run ends
+
+
+def test_a_run_launched_without_the_rows_tags_gets_them_from_its_stage() -> None:
+    """As a run launched from the UI (a backfill) does: no identity tags until a stage names the row."""
+    from talking_head_dagster.assets.stage import record_identity
+    from talking_head_dagster.partitions import records
+    from talking_head_dagster.run_tags import ROW_TAG, TABLE_TAG, TITLE_TAG
+
+    script = "Our new phone lasts two days on one charge, and here is how we measured it."
+
+    @dg.asset(partitions_def=records)
+    def first(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        return dg.MaterializeResult(metadata=record_identity(context, script))
+
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(records.name, ["m1vy_tbl-3"])
+        result = dg.materialize([first], partition_key="m1vy_tbl-3", instance=instance)
+        tags = instance.get_run_by_id(result.run_id).tags
+    assert (tags[TABLE_TAG], tags[ROW_TAG], tags[TITLE_TAG]) == ("m1vy_tbl", "3", "Our new phone lasts two days…")
+    metadata = result.asset_materializations_for_node("first")[0].metadata
+    assert (metadata["row"].value, metadata["title"].value) == ("table m1vy_tbl, row 3", tags[TITLE_TAG])
