@@ -73,7 +73,7 @@ def evaluate(facts: CompositeFacts) -> list[dg.AssetCheckResult]:
             f"{timing}; one frame is {frame * 1000:.0f} ms)"
             if timed
             else f"the video lasts {timing}, more than one {frame * 1000:.0f} ms frame off)",
-            {"video_s": facts.duration_s, "speech_s": facts.speech_duration_s},
+            {"video_s": round(facts.duration_s, 3), "speech_s": round(facts.speech_duration_s, 3)},
         ),
         _result(
             SIZE,
