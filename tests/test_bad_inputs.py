@@ -7,6 +7,7 @@ ticking; and no configured secret shows up in logs, run metadata, raised message
 """
 
 import logging
+import re
 import socket
 import uuid
 from collections.abc import Iterator
@@ -66,6 +67,8 @@ BAD = [
     ("{media}/clip.mp4", "\x00\x01\x07\x1b\x7f\u202e", "The script is empty"),
     ("{media}/clip.mp4", "Far too long. " * 40, f"the limit is {MAX_SCRIPT_CHARS}"),
 ]
+# A row of its own for the test that fixes a failed row and sets it to 'retry' (no other test reads it).
+FIXABLE = ("{media}/clip.mp4", "Far too long. " * 40, f"the limit is {MAX_SCRIPT_CHARS}")
 # A table whose configuration names a voice that is not installed: its rows fail, the others don't.
 BAD_VOICE = "xx_XX-nobody-medium"
 
@@ -81,6 +84,7 @@ class Batch:
     instance: dg.DagsterInstance
     good: dict[str, str]  # partition key -> source URL
     bad: dict[str, str]  # partition key -> expected message
+    fixable: str  # the partition key of the FIXABLE row
     results: dict[str, dg.ExecuteInProcessResult]
     first: dg.SensorResult
     second: dg.SensorResult
@@ -139,6 +143,7 @@ def batch(tmp_path_factory, nocodb_server, s3_server, media_dir, media_server, m
             return template
 
         rows = [{"url": url(u), "content": c} for u, c in GOOD] + [{"url": url(u), "content": c} for u, c, _ in BAD]
+        rows.append({"url": url(FIXABLE[0]), "content": FIXABLE[1]})
         ids = nocodb.insert_rows(nocodb_server, table, rows)
         [voice_row] = nocodb.insert_rows(
             nocodb_server, voice_table, [{"url": url("{media}/clip.mp4"), "content": FINE}]
@@ -146,7 +151,7 @@ def batch(tmp_path_factory, nocodb_server, s3_server, media_dir, media_server, m
         nocodb.insert_rows(nocodb_server, missing_column_table, [{"url": url("{media}/clip.mp4"), "content": FINE}])
         keys = [str(RecordKey(table, str(i))) for i in ids]
         good = {k: r["url"] for k, r in zip(keys[: len(GOOD)], rows[: len(GOOD)], strict=True)}
-        bad = {k: message for k, (_, _, message) in zip(keys[len(GOOD) :], BAD, strict=True)}
+        bad = {k: message for k, (_, _, message) in zip(keys[len(GOOD) : -1], BAD, strict=True)}
         bad[str(RecordKey(voice_table, str(voice_row)))] = f"Voice '{BAD_VOICE}' is not installed"
 
         # 2. One tick, every run, every log line.
@@ -172,12 +177,15 @@ def batch(tmp_path_factory, nocodb_server, s3_server, media_dir, media_server, m
             instance=instance,
             good=good,
             bad=bad,
+            fixable=keys[-1],
             results=results,
             first=first,
             second=second,
             logs=collect.lines,
             secrets=[nocodb_server.api_token, s3_server.secret_key],
         )
+        for made in (table, voice_table, missing_column_table):
+            nocodb.delete_table(nocodb_server, made)
 
 
 def _row(nocodb_server, key: str) -> dict:
@@ -188,7 +196,7 @@ def _row(nocodb_server, key: str) -> dict:
 def test_the_catalogue_is_big_enough(batch: Batch) -> None:
     # Bad rows, plus three bad table configurations (missing columns, unknown table, unknown voice).
     assert len(batch.bad) + 2 >= 20
-    assert sorted(r.partition_key for r in batch.first.run_requests) == sorted([*batch.good, *batch.bad])
+    assert sorted(r.partition_key for r in batch.first.run_requests) == sorted([*batch.good, *batch.bad, batch.fixable])
 
 
 def test_every_good_row_is_done_with_a_playable_video(batch: Batch, nocodb_server) -> None:
@@ -236,15 +244,18 @@ def test_bad_rows_fail_early(batch: Batch) -> None:
 
 def test_bad_table_configurations_skip_their_table_with_the_reason(batch: Batch) -> None:
     second = batch.second.skip_reason.skip_message
-    assert f"{batch.missing_column_table}: NocoDB answered 404" in second and "Field 'status' not found" in second
+    assert f"{batch.missing_column_table}: NocoDB answered 404" in second
+    assert re.search(r"Field '([^']*, )?status(, [^']*)?' not found", second), second  # NocoDB lists every missing one
     assert "`talking-head setup` adds the status and error columns" in second
     assert "nosuchtable0: NocoDB has no tables/nosuchtable0" in second
 
 
 def test_the_sensor_keeps_ticking_and_requests_nothing_twice(batch: Batch, nocodb_server) -> None:
     assert list(batch.second.run_requests or []) == []
-    # A fixed row set to 'retry' runs again, alone.
-    fixed_key = next(k for k, message in batch.bad.items() if "the limit is" in message)
+    # A failed row, fixed and set to 'retry', runs again, alone.
+    fixed_key = batch.fixable
+    assert not batch.results[fixed_key].success and FIXABLE[2] in failure_message(batch.results[fixed_key])
+    assert _row(nocodb_server, fixed_key)["status"] == "failed"
     record_key = RecordKey.parse(fixed_key)
     nocodb.update_rows(
         nocodb_server, batch.table, [{"Id": int(record_key.row), "content": "Now short enough.", "status": "retry"}]
