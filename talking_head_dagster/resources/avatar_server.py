@@ -59,6 +59,7 @@ class AvatarServerClient:
             "portrait_name": Path(portrait).name,
             "speech": base64.b64encode(Path(speech_wav).read_bytes()).decode("ascii"),
         }
+        answering = False
         try:
             with requests.post(
                 f"{self.url}/render", json=body, stream=True, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S)
@@ -66,14 +67,16 @@ class AvatarServerClient:
                 if response.status_code != 200:
                     raise DeploymentError(f"The avatar server at {self.url} refused the render: {response.text[:500]}")
                 # 2. Answer.
+                answering = True
                 final = self._final_line(response, progress)
         except requests.RequestException as exc:
-            raise self._unavailable(exc) from exc
+            raise (self._broke_off(exc) if answering else self._unavailable(exc)) from exc
         if "error" in final:
             self._raise(final["error"])
         # 3. MP4.
-        _write_atomically(out_mp4, base64.b64decode(final["mp4"]))
-        return FlashHeadStats(**final["result"])
+        mp4, stats = self._result(final)
+        _write_atomically(out_mp4, mp4)
+        return stats
 
     def _final_line(self, response: requests.Response, progress: Callable[[int, int], None] | None) -> dict:
         for line in self._lines(response):
@@ -82,10 +85,7 @@ class AvatarServerClient:
                     progress(*line["progress"])
             elif "result" in line or "error" in line:
                 return line
-        raise AvatarServerUnavailableError(
-            f"The avatar server at {self.url} closed the connection before the render ended "
-            "(restarted, or killed for memory?); the render will be retried."
-        )
+        raise self._broke_off(None)
 
     def _lines(self, response: requests.Response) -> Iterator[dict]:
         """The answer's JSON lines, each as soon as its chunk arrives (the last one holds megabytes of MP4).
@@ -104,18 +104,45 @@ class AvatarServerClient:
             scanned = len(buffer)
 
     def _parse(self, raw: bytes) -> dict:
+        """One answer line: a JSON object whose progress, if any, is two counts."""
         try:
-            return json.loads(raw)
-        except ValueError as exc:
-            raise DeploymentError(f"{self.url} does not answer like an avatar server: {raw[:200]!r}") from exc
+            line = json.loads(raw)
+        except ValueError:
+            line = None
+        progress = line.get("progress", [0, 0]) if isinstance(line, dict) else None
+        if not (isinstance(progress, list) and len(progress) == 2 and all(type(n) is int for n in progress)):
+            raise self._garbled(raw)
+        return line
+
+    def _result(self, final: dict) -> tuple[bytes, FlashHeadStats]:
+        """The MP4 and the stats of the final line; a line that lacks them is not an avatar server's."""
+        try:
+            return base64.b64decode(final["mp4"], validate=True), FlashHeadStats(**final["result"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self._garbled(json.dumps(final).encode()) from exc
+
+    def _garbled(self, raw: bytes) -> DeploymentError:
+        return DeploymentError(
+            f"The avatar server at {self.url} answered a line that is not its protocol's ({raw[:200]!r}): "
+            "is this URL an avatar server of the same version as the runs?"
+        )
 
     def _raise(self, error: dict) -> None:
+        if not isinstance(error, dict):
+            raise self._garbled(json.dumps({"error": error}).encode())
         kind, message = error.get("kind"), error.get("message", "")
         if kind == "input":
             raise PermanentInputError(message)
         if kind == "deployment":
             raise DeploymentError(f"The avatar server at {self.url} cannot render: {message}")
         raise RuntimeError(f"The avatar server at {self.url} failed to render: {message}")
+
+    def _broke_off(self, exc: Exception | None) -> AvatarServerUnavailableError:
+        how = f" ({exc.__class__.__name__})" if exc is not None else ""
+        return AvatarServerUnavailableError(
+            f"The avatar server at {self.url} closed the connection before the render ended{how} "
+            "(restarted, or killed for memory?); the render will be retried."
+        )
 
     def _unavailable(self, exc: Exception) -> AvatarServerUnavailableError:
         return AvatarServerUnavailableError(

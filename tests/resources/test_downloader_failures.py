@@ -20,6 +20,7 @@ from talking_head_dagster.retry import retries_within
 from talking_head_dagster.settings import RetrySettings
 from tests.support.hostile_server import host_port, serve_hostile
 from tests.support.source_stage import materialize_source
+from tests.support.stage_job import logged
 
 RETRY = RetrySettings(base_delay_s=0.1, max_total_s=1.0)
 # The drip's time limit; the other rows get a minute, so a slow machine cannot make them time out.
@@ -80,12 +81,8 @@ def test_a_failing_source_site_fails_the_row_with_its_kind_and_retries(
     assert not result.success
 
     # What the event log holds for this run: one failure, after as many retries as the kind calls for.
-    def logged(kind: dg.DagsterEventType) -> list[dg.DagsterEvent]:
-        records = instance.get_records_for_run(result.run_id, of_type=kind).records
-        return [r.event_log_entry.dagster_event for r in records]
-
-    [failure] = logged(dg.DagsterEventType.STEP_FAILURE)
-    retries = len(logged(dg.DagsterEventType.STEP_UP_FOR_RETRY))
+    [failure] = logged(instance, result.run_id, dg.DagsterEventType.STEP_FAILURE)
+    retries = len(logged(instance, result.run_id, dg.DagsterEventType.STEP_UP_FOR_RETRY))
     transient = issubclass(error, errors.TransientError)
     assert _error_class(failure) == error.__name__
     assert retries == (TRANSIENT_RETRIES if transient else 0)

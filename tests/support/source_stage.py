@@ -12,8 +12,8 @@ from talking_head_dagster.resources.artifact_store import ArtifactStore
 from talking_head_dagster.resources.downloader import VideoDownloader
 from talking_head_dagster.resources.ffmpeg import FFmpegResource
 from talking_head_dagster.resources.nocodb import NocoDBResource
-from talking_head_dagster.retry import transient_retry_policy
 from talking_head_dagster.settings import RetrySettings
+from tests.support.stage_job import run_stage
 
 
 def materialize_source(
@@ -32,24 +32,6 @@ def materialize_source(
     store.commit(
         key, RECORD_ASSET, staging, RecordSnapshot(key=key, url=cell, content=record.content, version=record.version)
     )
-    job = dg.define_asset_job(
-        "source",
-        selection=[source_video],
-        executor_def=dg.in_process_executor,
-        op_retry_policy=transient_retry_policy(retry),
-    )
-    defs = dg.Definitions(
-        assets=[source_video],
-        jobs=[job],
-        resources={
-            "nocodb": NocoDBResource(),
-            "artifacts": store,
-            "downloader": downloader,
-            "ffmpeg": FFmpegResource(),
-        },
-    )
-    instance.add_dynamic_partitions("records", [key])
-    result = defs.resolve_job_def("source").execute_in_process(
-        partition_key=key, instance=instance, raise_on_error=False
-    )
+    resources = {"nocodb": NocoDBResource(), "artifacts": store, "downloader": downloader, "ffmpeg": FFmpegResource()}
+    result = run_stage(source_video, resources, key, retry, instance)
     return key, result

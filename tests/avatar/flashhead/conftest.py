@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from talking_head_dagster.avatar.flashhead import upstream
 from talking_head_dagster.avatar.flashhead.gpu import GIB, GpuInfo, GpuUnavailable
 from talking_head_dagster.avatar.flashhead.loader import release_pipelines
 from talking_head_dagster.avatar.flashhead.options import FlashHeadOptions
+from talking_head_dagster.avatar.flashhead.renderer import FlashHeadRenderer
+from talking_head_dagster.avatar.flashhead.server import AvatarServer
 from talking_head_dagster.avatar.flashhead.weights import MODEL_FILES, WAV2VEC_FILES, ModelType
 from talking_head_dagster.partitions import records
 from talking_head_dagster.resources import avatar as avatar_resource
@@ -125,14 +128,7 @@ def speech_with_tail(path: Path, seconds: float, tail_s: float) -> Path:
 
 def materialize_avatar(artifacts: ArtifactStore, key: str, avatar: AvatarRenderer) -> dict:
     """``avatar_video`` materialised for ``key`` on 1.5 s of speech (its last 0.3 s a tone); its metadata."""
-    staging = artifacts.staging_dir(key, "tts_audio")
-    speech_with_tail(staging / "speech.wav", 1.5, 0.3)
-    timing = SentenceTiming(index=0, text="Hello.", start_s=0.0, end_s=1.5)
-    speech = SpeechManifest(
-        wav_file="speech.wav", text="Hello.", language="en", voice="stand-in", sample_rate=22050,
-        duration_s=1.5, sentences=[timing], synthesis_seconds=0.0,
-    )  # fmt: skip
-    artifacts.commit(key, "tts_audio", staging, speech)
+    commit_speech(artifacts, key)
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(records.name, [key])
         result = dg.materialize(
@@ -142,3 +138,28 @@ def materialize_avatar(artifacts: ArtifactStore, key: str, avatar: AvatarRendere
             resources={"artifacts": artifacts, "avatar": avatar, "ffmpeg": FFmpegResource()},
         )
     return result.asset_materializations_for_node("avatar_video")[0].metadata
+
+
+def commit_speech(artifacts: ArtifactStore, key: str) -> None:
+    """``tts_audio`` of ``key`` in the artifact store: 1.5 s of speech, its last 0.3 s a tone."""
+    staging = artifacts.staging_dir(key, "tts_audio")
+    speech_with_tail(staging / "speech.wav", 1.5, 0.3)
+    timing = SentenceTiming(index=0, text="Hello.", start_s=0.0, end_s=1.5)
+    speech = SpeechManifest(
+        wav_file="speech.wav", text="Hello.", language="en", voice="stand-in", sample_rate=22050,
+        duration_s=1.5, sentences=[timing], synthesis_seconds=0.0,
+    )  # fmt: skip
+    artifacts.commit(key, "tts_audio", staging, speech)
+
+
+@pytest.fixture
+def server(deployment: FlashHeadOptions, ffmpeg: str, portrait: Path) -> Iterator[AvatarServer]:
+    """An avatar server on a free port of 127.0.0.1, loaded and warmed up, serving on a thread."""
+    avatar_server = AvatarServer(("127.0.0.1", 0), FlashHeadRenderer(deployment, StandInMachine()), ffmpeg)
+    avatar_server.load(warmup_portrait=portrait)
+    thread = threading.Thread(target=avatar_server.serve_forever, daemon=True)
+    thread.start()
+    yield avatar_server
+    avatar_server.shutdown()
+    avatar_server.server_close()
+    thread.join(timeout=10)

@@ -6,7 +6,6 @@ kinds across the wire (the row's problem, the GPU machine's problem, transient u
 
 import base64
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,19 +28,6 @@ from tests.avatar.conftest import write_wav
 from tests.avatar.flashhead.conftest import StandInMachine, materialize_avatar, speech_with_tail, standin_loads
 from tests.avatar.flashhead.test_renderer import decode_rgb
 from tests.support.processes import free_port
-
-
-@pytest.fixture
-def server(deployment: FlashHeadOptions, ffmpeg: str, portrait: Path) -> Iterator[AvatarServer]:
-    """A server on a free port of 127.0.0.1, loaded and warmed up, serving on a thread."""
-    avatar_server = AvatarServer(("127.0.0.1", 0), FlashHeadRenderer(deployment, StandInMachine()), ffmpeg)
-    avatar_server.load(warmup_portrait=portrait)
-    thread = threading.Thread(target=avatar_server.serve_forever, daemon=True)
-    thread.start()
-    yield avatar_server
-    avatar_server.shutdown()
-    avatar_server.server_close()
-    thread.join(timeout=10)
 
 
 def resource(url: str, backend: str = "flashhead", portrait: Path | None = None) -> AvatarRenderer:
