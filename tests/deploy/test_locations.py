@@ -1,6 +1,7 @@
 """The two production code locations: the same six assets split CPU/GPU, lineage across them, the hand-on sensors."""
 
 import dagster as dg
+from dagster._core.definitions.dependency import NodeHandle
 
 from talking_head_dagster.definitions import defs as single
 from talking_head_dagster.locations import AVATAR_JOB, FINISH_JOB, PREPARE_JOB
@@ -35,6 +36,14 @@ def test_each_location_names_the_others_assets_as_dependencies() -> None:
 def test_the_stage_jobs_keep_the_single_jobs_hook_and_retries() -> None:
     whole = single.resolve_job_def("render_record")
     jobs = {name: loc.resolve_job_def(name) for loc, name in ((cpu, PREPARE_JOB), (gpu, AVATAR_JOB), (cpu, FINISH_JOB))}
+    # The default RetrySettings (5 s base, 600 s in all): 5 retries, exponential with jitter, on every stage.
+    expected = dg.RetryPolicy(max_retries=5, delay=5.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+    for job in [whole, *jobs.values()]:
+        policies = {node.name: job.get_retry_policy_for_handle(NodeHandle(node.name, None)) for node in job.graph.nodes}
+        assert policies and set(policies.values()) == {expected}, (job.name, policies)
+    assert sorted(name for job in jobs.values() for name in _names(job.asset_layer.executable_asset_keys)) == sorted(
+        _materializable(single)
+    )  # the stage jobs between them run every stage, each once
     for name, job in jobs.items():
         assert {hook.name for hook in job.hook_defs} == {hook.name for hook in whole.hook_defs} == {"row_failure"}
         assert job.tags["talking_head/stage"] == name.removeprefix("record_")
