@@ -26,6 +26,10 @@ MANIFEST = "manifest.json"
 STAGING = ".staging"
 # Kept when a record's intermediates are pruned: small, and it says what was published where.
 KEPT_ON_PRUNE = "public_url"
+# A staging folder of a record with no run in flight, untouched this long, is a dead run's: a live
+# stage writes into its folder as it goes, and a run started after the prune's look at the runs
+# has a folder newer than this.
+ABANDONED_STAGING_S = 600.0
 
 
 class MissingArtifactError(Exception):
@@ -83,18 +87,22 @@ class ArtifactStore(dg.ConfigurableResource):
     def prune(self, busy: Collection[str] = (), now: float | None = None) -> list[str]:
         """Remove what nothing has touched for ``retention_hours``; return what was removed.
 
-        Steps: 1. staging folders (what a crashed or killed stage left); 2. each record's stage
+        Steps: 1. staging folders (what a crashed or killed stage left): after the retention, or
+        after ``ABANDONED_STAGING_S`` when their record is not ``busy``; 2. each record's stage
         folders but ``public_url``, once its newest file is older than the retention, unless the
         record is ``busy`` (a run of it is in flight); 3. the same under the S3 prefix.
         """
         if self.retention_hours <= 0:
             return []
-        cutoff = (time.time() if now is None else now) - self.retention_hours * 3600
+        now = time.time() if now is None else now
+        cutoff = now - self.retention_hours * 3600
         removed: list[str] = []
         root = self._root()
         # 1. Leftovers of stages that never committed.
         for staging in sorted((root / STAGING).glob("*")) if (root / STAGING).is_dir() else []:
-            if _newest_mtime(staging) < cutoff:
+            record = staging.name.rsplit("-", 2)[0]  # '<record>-<asset>-<8 hex>'
+            abandoned = record not in busy and _newest_mtime(staging) < now - ABANDONED_STAGING_S
+            if abandoned or _newest_mtime(staging) < cutoff:
                 shutil.rmtree(staging, ignore_errors=True)
                 removed.append(str(staging))
         # 2. Records nothing has touched.

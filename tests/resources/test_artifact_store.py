@@ -139,3 +139,20 @@ def test_prune_removes_old_objects_from_s3_too(tmp_path: Path, s3_server) -> Non
             for name in ("data.bin", "manifest.json")
         ],
     ]
+
+
+def test_prune_removes_a_dead_runs_staging_within_minutes(tmp_path: Path) -> None:
+    """A killed stage's staging folder goes at the next prune once its record has no run in flight;
+    a live stage's (busy record) and one just created (a run started after the prune looked) stay."""
+    store = ArtifactStore(local_dir=str(tmp_path), retention_hours=72)
+    dead = store.staging_dir("tbl-1", "composite")
+    (dead / "composite.mp4").write_bytes(b"\0" * 1000)
+    live = store.staging_dir("tbl-2", "composite")
+    just_started = store.staging_dir("tbl-3", "avatar_video")
+    for folder in (dead, live):
+        _age(folder, 0.5)  # half an hour: well inside the retention
+
+    removed = store.prune(busy={"tbl-2"})
+
+    assert removed == [str(dead)]
+    assert live.exists() and just_started.exists()
