@@ -24,6 +24,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
                 render_record_job,
                 minimum_interval_seconds=settings.sensor_interval_s,
                 max_runs_per_tick=settings.nocodb.max_runs_per_tick,
+                dead_run_grace_s=settings.dead_run_grace_s,
             )
         ],
         resources=build_resources(settings),

@@ -156,6 +156,9 @@ class Settings(BaseSettings):
     sensor_interval_s: int = 30
     # Two-location deployment: how often the stage sensors look for a finished stage to hand a row on.
     stage_sensor_interval_s: int = 5
+    # A run whose worker process is gone (local launcher only) is marked failed this long after the
+    # sensor first notices, so its run and pool slots are freed and its row can be rendered again.
+    dead_run_grace_s: float = 120.0
 
     @classmethod
     def settings_customise_sources(

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -26,11 +25,11 @@ from talking_head_dagster.sensors.cursor import SweepCursor
 from tests.services import nocodb
 from tests.support.deployment import (
     deploy,
-    deployment_env,
     deployment_settings,
     fresh_bucket,
     launch,
     object_keys,
+    run_process_env,
     tick,
 )
 from tests.support.fault_proxy import FaultProxy
@@ -204,27 +203,16 @@ def test_run_killed_during_composite_and_reexecuted_from_failure(
     script = "This run is killed in the middle of its composite. Then it is run again from where it failed."
     [row_id] = nocodb.insert_rows(nocodb_server, table, [{"url": f"{media_server}/clip.mp4", "content": script}])
     bucket = fresh_bucket(s3_server)
-    home = tmp_path / "dagster_home"
-    home.mkdir()
     env = {
-        "DAGSTER_HOME": str(home),
-        **deployment_env(
-            nocodb_server,
-            s3_server,
-            table={"id": table, "status_column": "status", "error_column": "error"},
-            bucket=bucket,
-            media_host=media_host,
-            artifacts_dir=tmp_path / "artifacts",
-        ),
-        "TALKING_HEAD_SPEECH__MODELS_DIR": str(tmp_path / "models"),
+        **run_process_env(tmp_path, nocodb_server, s3_server, table=table, bucket=bucket, media_host=media_host),
         "TALKING_HEAD_RETRY__BASE_DELAY_S": "0.5",
         "TALKING_HEAD_RETRY__MAX_TOTAL_S": "20",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    from tests.support.job_process import HOLD_COMPOSITE_ENV, render_record_job
+    from tests.support.job_process import HOLD_COMPOSITE_ENV, render_record_job, wait_for_file, wait_for_step_start
 
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         from talking_head_dagster.definitions import build_definitions
 
         [request] = tick(build_definitions(), instance).run_requests
@@ -240,8 +228,8 @@ def test_run_killed_during_composite_and_reexecuted_from_failure(
             stdout=subprocess.DEVNULL,
             stderr=(tmp_path / "run.log").open("w"),
         )
-        run_id = _wait_for_step_start(instance, request.run_key, "composite", child, tmp_path / "run.log")
-        _wait_for_file(encoding, child, tmp_path / "run.log")  # the composite's FFmpeg is running
+        run_id = wait_for_step_start(instance, request.run_key, "composite", child, tmp_path / "run.log")
+        wait_for_file(encoding, child, tmp_path / "run.log")  # the composite's FFmpeg is running
         os.killpg(child.pid, signal.SIGKILL)
         child.wait(timeout=30)
         assert not _step_succeeded(instance, run_id, "composite")
@@ -273,28 +261,6 @@ def test_run_killed_during_composite_and_reexecuted_from_failure(
 
 
 _VERSION = "talking_head/record_version"
-
-
-def _wait_for_step_start(instance, run_key: str, step: str, child: subprocess.Popen, log: Path) -> str:
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        assert child.poll() is None, log.read_text()[-3000:]
-        runs = instance.get_run_records(filters=dg.RunsFilter(tags={"dagster/run_key": run_key}))
-        if runs:
-            run_id = runs[0].dagster_run.run_id
-            starts = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_START).records
-            if any(r.event_log_entry.step_key == step for r in starts):
-                return run_id
-        time.sleep(0.1)
-    raise AssertionError(f"step {step} did not start in time")
-
-
-def _wait_for_file(path: Path, child: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 600
-    while not path.exists():
-        assert child.poll() is None, log.read_text()[-3000:]
-        assert time.monotonic() < deadline, f"{path.name} did not appear in time"
-        time.sleep(0.05)
 
 
 def _step_succeeded(instance, run_id: str, step: str) -> bool:

@@ -17,6 +17,8 @@ from typing import NoReturn
 
 import numpy as np
 
+from talking_head_dagster.media.child_process import die_with_parent
+
 FrameSink = Callable[[np.ndarray], None]
 
 
@@ -100,7 +102,9 @@ def ffmpeg_writer(cmd: list[str]) -> Iterator[FrameSink]:
                 fail("ffmpeg stopped reading frames")
 
         try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=die_with_parent
+            )
         except OSError as exc:
             raise RuntimeError(f"cannot start ffmpeg {cmd[0]!r}: {exc}") from exc
         assert proc.stdin is not None

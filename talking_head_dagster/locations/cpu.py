@@ -24,6 +24,8 @@ def build_cpu_definitions(settings: Settings | None = None) -> dg.Definitions:
         prepare,
         minimum_interval_seconds=settings.sensor_interval_s,
         max_runs_per_tick=settings.nocodb.max_runs_per_tick,
+        dead_run_grace_s=settings.dead_run_grace_s,
+        swept_jobs=(AVATAR_JOB, FINISH_JOB),  # with the local launcher, the GPU location's runs too
     )
     after_avatar = build_stage_chain_sensor(
         "finish_after_avatar", AVATAR_JOB, finish, minimum_interval_seconds=settings.stage_sensor_interval_s

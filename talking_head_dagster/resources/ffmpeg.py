@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from talking_head_dagster.media.binary import ffmpeg_binary
+from talking_head_dagster.media.child_process import die_with_parent
 from talking_head_dagster.media.probe import MediaInfo, ProbeError, probe
 
 # Lines FFmpeg prints after the real error, as every thread shuts down: they hide the cause.
@@ -37,7 +38,13 @@ class FFmpegResource(dg.ConfigurableResource):
         """
         command = [self.exe, "-hide_banner", "-nostdin", "-nostats", "-loglevel", log_level, *args]
         result = subprocess.run(
-            command, capture_output=True, text=True, errors="replace", timeout=self.timeout_s, cwd=cwd
+            command,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=self.timeout_s,
+            cwd=cwd,
+            preexec_fn=die_with_parent,
         )
         if result.returncode != 0:
             cause = [line for line in result.stderr.strip().splitlines() if not _FOLLOW_ON.search(line)]

@@ -12,6 +12,7 @@ from talking_head_dagster.resources.nocodb import NocoDBResource, TableMapping
 from talking_head_dagster.row_status import RowStatus, read_status
 from talking_head_dagster.run_tags import record_tags, row_title
 from talking_head_dagster.sensors.cursor import SweepCursor
+from talking_head_dagster.sensors.dead_runs import DeadRun, sweep_dead_runs
 from talking_head_dagster.sensors.row_plan import Candidate, decide, run_key
 from talking_head_dagster.sensors.run_history import VERSION_TAG, load_record_runs
 
@@ -21,7 +22,13 @@ READ_BUDGET_S = 30.0
 __all__ = ["VERSION_TAG", "build_nocodb_rows_sensor", "run_key"]
 
 
-def build_nocodb_rows_sensor(job, minimum_interval_seconds: int = 30, max_runs_per_tick: int = 100):
+def build_nocodb_rows_sensor(
+    job,
+    minimum_interval_seconds: int = 30,
+    max_runs_per_tick: int = 100,
+    dead_run_grace_s: float = 120.0,
+    swept_jobs: tuple[str, ...] = (),
+):
     @dg.sensor(
         name="nocodb_rows",
         job=job,
@@ -32,13 +39,19 @@ def build_nocodb_rows_sensor(job, minimum_interval_seconds: int = 30, max_runs_p
     def nocodb_rows(context: dg.SensorEvaluationContext, nocodb: NocoDBResource) -> dg.SensorResult:
         """Sweep each table for candidate rows and request one run per new row version or retry.
 
-        Steps: 1. for each table, read candidate rows after the cursor, filtered and paged by
-        NocoDB (a table NocoDB cannot answer for is skipped with the reason, its cursor kept);
+        Steps: 0. runs of this location whose worker process is gone are marked failed
+        (``dead_runs``), so their rows can be run again; 1. for each table, read candidate rows
+        after the cursor, filtered and paged by NocoDB (a table NocoDB cannot answer for is skipped
+        with the reason, its cursor kept);
         2. decide per row: run it, wait, or mark its lost final status (``row_plan.decide``);
         3. add the new partitions and request the runs; 4. move the cursor on, back to the start
         once a sweep reaches the end (so a row that becomes a candidate again is found); 5. show
-        'queued' (or the lost status as 'failed') in the rows, best effort.
+        'queued' (or the lost status, or the interruption, as 'failed') in the rows, best effort.
         """
+        # 0. Dead runs first: their rows are no longer in flight in step 2.
+        dead = sweep_dead_runs(context.instance, dead_run_grace_s, {job.name, *swept_jobs})
+        for gone in dead:
+            context.log.warning(f"Run {gone.run.run_id} marked failed: its worker process is gone")
         if not nocodb.configured or not nocodb.tables:
             return dg.SensorResult(skip_reason="No NocoDB table is configured (TALKING_HEAD_NOCODB__*).")
         cursor = SweepCursor.parse(context.cursor)
@@ -88,7 +101,8 @@ def build_nocodb_rows_sensor(job, minimum_interval_seconds: int = 30, max_runs_p
         ]
 
         # 5. What the rows show.
-        shown = {k: nocodb.status_fields(RecordKey.parse(k).table, RowStatus.QUEUED, error="") for _, k in new}
+        shown = _interrupted(nocodb, dead)
+        shown |= {k: nocodb.status_fields(RecordKey.parse(k).table, RowStatus.QUEUED, error="") for _, k in new}
         for key, decision in decisions.items():
             if decision.action == "stale":
                 shown[key] = nocodb.status_fields(RecordKey.parse(key).table, RowStatus.FAILED, error=decision.reason)
@@ -113,6 +127,17 @@ def _candidate(key: str, version: str, row: dict[str, Any], mapping: TableMappin
         status=read_status(row.get(mapping.status_column)) if mapping.status_column else None,
         has_result=bool(str(row.get(mapping.result_column) or "").strip()),
     )
+
+
+def _interrupted(nocodb: NocoDBResource, dead: list[DeadRun]) -> dict[str, dict]:
+    """The failed status and message of each NocoDB row whose run died."""
+    shown, tables = {}, {mapping.id for mapping in nocodb.tables}
+    for gone in dead:
+        partition = gone.run.tags.get("dagster/partition")
+        key = RecordKey.parse(partition) if partition else None
+        if key and key.table in tables and key.row.isdigit():
+            shown[partition] = nocodb.status_fields(key.table, RowStatus.FAILED, error=gone.message)
+    return shown
 
 
 def _show_in_rows(context: dg.SensorEvaluationContext, nocodb: NocoDBResource, shown: dict[str, dict]) -> None:

@@ -88,6 +88,27 @@ def deployment_env(
     }
 
 
+def run_process_env(
+    tmp_path: Path, nocodb_server, s3_server, *, table: str, bucket: str, media_host: str
+) -> dict[str, str]:
+    """The environment of a run worker on a table with status and error columns, its instance in
+    ``tmp_path/dagster_home`` (created), its artifacts and voices under ``tmp_path``."""
+    home = tmp_path / "dagster_home"
+    home.mkdir(exist_ok=True)
+    return {
+        "DAGSTER_HOME": str(home),
+        **deployment_env(
+            nocodb_server,
+            s3_server,
+            table={"id": table, "status_column": "status", "error_column": "error"},
+            bucket=bucket,
+            media_host=media_host,
+            artifacts_dir=tmp_path / "artifacts",
+        ),
+        "TALKING_HEAD_SPEECH__MODELS_DIR": str(tmp_path / "models"),
+    }
+
+
 def s3_connection(s3_server, bucket: str = "unused") -> S3Connection:
     return S3Connection(
         endpoint_url=s3_server.endpoint_url,

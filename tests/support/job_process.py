@@ -4,14 +4,16 @@ The fault tests kill this process in the middle of a stage, then re-execute the 
 in theirs: ``python -m tests.support.job_process <partition key> <run key> <version>``. The
 deployment comes from the ``TALKING_HEAD_*`` environment, the instance from ``DAGSTER_HOME``.
 
-With ``TALKING_HEAD_TEST_HOLD_COMPOSITE=<file>`` the composite's encode writes that file as it
-starts FFmpeg, and the stage never returns: a kill then always lands in the middle of the composite,
-however fast the machine.
+With ``TALKING_HEAD_TEST_HOLD_COMPOSITE=<file>`` the composite encodes, then starts an FFmpeg that
+never ends (a silent source read in real time), the way the stage starts FFmpeg, and writes that
+file: a kill then always lands in the middle of the composite with an FFmpeg running, however fast
+the machine.
 """
 
 import os
+import subprocess
 import sys
-import threading
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -30,19 +32,58 @@ def render_record_job() -> dg.JobDefinition:
 HOLD_COMPOSITE_ENV = "TALKING_HEAD_TEST_HOLD_COMPOSITE"
 
 
+NEVER_ENDING = ["-re", "-f", "lavfi", "-i", "anullsrc", "-f", "null", "-"]
+
+
 def hold_composite(marker: Path) -> None:
-    """The composite's encode (FFmpeg run in a work folder) announces itself in ``marker``, then never returns."""
+    """After the composite's encode (FFmpeg run in a work folder), an endless FFmpeg; ``marker`` says so."""
     original = FFmpegResource.run
 
     def run(self, args: list[str], cwd: Path | None = None, log_level: str = "error") -> str:
         if cwd is None:  # the loudness passes and the thumbnail
             return original(self, args, cwd, log_level)
-        marker.write_text("encoding")
         original(self, args, cwd, log_level)
-        threading.Event().wait()
+        marker.write_text("encoding")
+        original(self, NEVER_ENDING, cwd, log_level)
         raise AssertionError("unreachable")
 
     FFmpegResource.run = run
+
+
+def wait_for_step_start(instance, run_key: str, step: str, child: subprocess.Popen, log: Path) -> str:
+    """The run id of the run with ``run_key``, once its ``step`` has started in ``child``."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        assert child.poll() is None, log.read_text()[-3000:]
+        runs = instance.get_run_records(filters=dg.RunsFilter(tags={RUN_KEY_TAG: run_key}))
+        if runs:
+            run_id = runs[0].dagster_run.run_id
+            starts = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_START).records
+            if any(r.event_log_entry.step_key == step for r in starts):
+                return run_id
+        time.sleep(0.1)
+    raise AssertionError(f"step {step} did not start in time")
+
+
+def wait_for_file(path: Path, child: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 600
+    while not path.exists():
+        assert child.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, f"{path.name} did not appear in time"
+        time.sleep(0.05)
+
+
+def children(pid: int, name: str) -> list[int]:
+    """The processes whose name starts with ``name`` and whose parent is ``pid`` (Linux)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            comm, rest = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if comm.split("(", 1)[1].startswith(name) and int(rest.split()[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def main(partition_key: str, run_key: str, version: str) -> int:
