@@ -74,7 +74,9 @@ def test_nocodb_stopped_during_a_tick(
 ) -> None:
     """NocoDB stops while the sensor pages through a table: the rows read are run, the cursor stays,
     and once NocoDB is back the next tick finds the rest; nothing is run twice."""
-    table = nocodb.create_table(nocodb_server, f"tickfault_{uuid.uuid4().hex[:8]}", extra_columns=STATUS_COLUMNS)
+    # A Title column, as the studio's tables have: the sensor's requests are then exactly its pages.
+    columns = [{"title": "Title", "uidt": "SingleLineText"}, *STATUS_COLUMNS]
+    table = nocodb.create_table(nocodb_server, f"tickfault_{uuid.uuid4().hex[:8]}", extra_columns=columns)
     # Rows that fail at once (their URL is refused): the test is about the sensor, not rendering.
     ids = nocodb.insert_rows(
         nocodb_server, table, [{"url": "javascript:void(0)", "content": f"Row {i}."} for i in range(9)]

@@ -19,6 +19,9 @@ MAX_RECORDS_PER_REQUEST = 100
 # Runs in flight register their NocoDB client here, so stages that do not take the resource (the
 # composite) can still show their status in the row (see assets/stage.py).
 _RUN_CLIENTS: dict[str, "NocoDBResource"] = {}
+# Tables found without their title column, by (NocoDB URL, table id): later ticks of this process
+# read them without it at once, instead of paying NocoDB's 404 first on every tick.
+_TABLES_WITHOUT_TITLE: set[tuple[str, str]] = set()
 
 
 class TableMapping(dg.Config):
@@ -98,6 +101,8 @@ class NocoDBResource(dg.ConfigurableResource):
         columns += [mapping.result_column, mapping.status_column]
         fields = ["Id", *dict.fromkeys(c for c in columns if c)]
         title = mapping.title_column if mapping.title_column and mapping.title_column not in fields else None
+        if (self.url or "", mapping.id) in _TABLES_WITHOUT_TITLE:
+            title = None
         served = 0
         while served < limit:
             page_size = min(self.page_size, limit - served)
@@ -112,6 +117,7 @@ class NocoDBResource(dg.ConfigurableResource):
                 if not title or f"Field '{title}' not found" not in str(exc):
                     raise
                 title = None  # a table without the title column: its rows are read without it
+                _TABLES_WITHOUT_TITLE.add((self.url or "", mapping.id))
                 continue
             try:
                 page = _Page.model_validate(body)

@@ -158,3 +158,8 @@ def test_sensor_runs_name_their_row_by_its_title_or_first_words(
         titled_id
     )
     assert tags[f"{plain}-{plain_id}"][TITLE_TAG] == "A script long enough to be…"
+    # The table without a title column is remembered: later ticks read it without asking for one first.
+    from talking_head_dagster.resources.nocodb import _TABLES_WITHOUT_TITLE
+
+    assert (nocodb_server.base_url, plain) in _TABLES_WITHOUT_TITLE
+    assert (nocodb_server.base_url, titled) not in _TABLES_WITHOUT_TITLE
