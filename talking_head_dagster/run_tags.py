@@ -10,6 +10,8 @@ ROW_TAG = "talking_head/row"
 TITLE_TAG = "talking_head/title"
 # Set by the failure hook: which stage failed and why, readable in the Runs list.
 ERROR_TAG = "talking_head/error"
+# The whole message the row's error cell shows, kept on the run for when NocoDB missed it.
+ROW_ERROR_TAG = "talking_head/row_error"
 TITLE_CHARS = 30
 ERROR_CHARS = 120
 

@@ -10,7 +10,7 @@ from talking_head_dagster.failures import failed_checks
 from talking_head_dagster.partitions import RecordKey
 from talking_head_dagster.resources.nocodb import NocoDBResource
 from talking_head_dagster.row_status import RowStatus
-from talking_head_dagster.run_tags import ERROR_CHARS, ERROR_TAG
+from talking_head_dagster.run_tags import ERROR_CHARS, ERROR_TAG, ROW_ERROR_TAG
 
 MAX_MESSAGE = 500
 
@@ -21,7 +21,8 @@ def row_failure(context: dg.HookContext) -> None:
 
     Only the first failure of a run writes: the stages after it stop with ``EarlierStageFailedError``
     and have nothing to add; a deleted row has no cells left to write. The reason also goes on the
-    run as a tag, so the Runs list says why without opening the run.
+    run as tags, so the Runs list says why without opening the run, and the sensor can write it into
+    the row if NocoDB is down now (``row_plan.decide``'s lost final status).
     """
     if _caused_by(context.op_exception, (EarlierStageFailedError, RowDeletedError)):
         return
@@ -30,7 +31,8 @@ def row_failure(context: dg.HookContext) -> None:
         reason = failed_checks(context.instance, context.run_id) or reason
     message = f"{context.op.name}: {reason}"
     try:
-        context.instance.add_run_tags(context.run_id, {ERROR_TAG: shorten(message, ERROR_CHARS)})
+        tags = {ERROR_TAG: shorten(message, ERROR_CHARS), ROW_ERROR_TAG: message[:MAX_MESSAGE]}
+        context.instance.add_run_tags(context.run_id, tags)
     except Exception as exc:  # the tag is a courtesy too
         context.log.warning(f"could not tag the run with its failure: {exc}")
     run = context.instance.get_run_by_id(context.run_id)

@@ -63,7 +63,7 @@ def sweep_dead_runs(instance: dg.DagsterInstance, grace_s: float, job_names: set
             continue
         # 4. Failed as interrupted; the slots go back at once.
         message = _row_message(instance, run)
-        instance.add_run_tags(run.run_id, {ERROR_TAG: INTERRUPTED})
+        instance.add_run_tags(run.run_id, {ERROR_TAG: message})
         instance.report_run_failed(
             run,
             message=f"{INTERRUPTED}: no process {pid} on this machine for {now - float(since):.0f} s.",

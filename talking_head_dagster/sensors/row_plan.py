@@ -1,6 +1,7 @@
 """What the sensor does with one candidate row, given what the row says and what Dagster remembers."""
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,6 +14,9 @@ from talking_head_dagster.sensors.run_history import RecordRuns
 # down when the run ended): it is marked failed. The wait keeps a row read just before its run
 # wrote 'done' from being overwritten.
 STALE_AFTER_S = 120.0
+
+# The stale check's clock; tests replace it to pass STALE_AFTER_S without waiting.
+clock: Callable[[], float] = time.time
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,13 @@ def decide(row: Candidate, runs: RecordRuns, now: float | None = None) -> Decisi
         while run_key(row.key, row.version, attempt) in runs.run_keys:
             attempt += 1
         return Decision("run", run_key(row.key, row.version, attempt))
-    # 4. A lost final status.
-    now = time.time() if now is None else now
+    # 4. A lost final status: the run's own reason when its hook tagged it, else what happened.
+    now = clock() if now is None else now
     ended_long_ago = runs.last_end_time is not None and now - runs.last_end_time > STALE_AFTER_S
     failed = runs.last_status is not None and runs.last_status != dg.DagsterRunStatus.SUCCESS
     if row.status in IN_PROGRESS and failed and ended_long_ago:
+        if runs.last_error:
+            return Decision("stale", reason=runs.last_error)
         return Decision(
             "stale",
             reason=f"The render stopped without reporting back (run {runs.last_run_id} ended "

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from talking_head_dagster.run_tags import ERROR_TAG, ROW_ERROR_TAG
+
 PARTITION_TAG = "dagster/partition"
 RUN_KEY_TAG = "dagster/run_key"
 VERSION_TAG = "talking_head/record_version"
@@ -30,6 +32,7 @@ class RecordRuns:
     last_run_id: str | None = None
     last_status: dg.DagsterRunStatus | None = None
     last_end_time: float | None = None
+    last_error: str = ""  # the last run's failure as its hook tagged it ('<stage>: <reason>')
 
     def add(self, record: dg.RunRecord) -> None:
         run = record.dagster_run
@@ -40,6 +43,7 @@ class RecordRuns:
             self.run_keys.add(run.tags[RUN_KEY_TAG])
         if self.last_end_time is None or (record.end_time or 0) >= self.last_end_time:
             self.last_run_id, self.last_status, self.last_end_time = run.run_id, run.status, record.end_time or 0
+            self.last_error = run.tags.get(ROW_ERROR_TAG) or run.tags.get(ERROR_TAG, "")
 
 
 def load_record_runs(instance: dg.DagsterInstance, keys: list[str], chunk: int = 500) -> dict[str, RecordRuns]:

@@ -1,5 +1,6 @@
 """A test deployment: the real Definitions pointed at the test NocoDB table and SeaweedFS bucket."""
 
+import dataclasses
 import json
 import uuid
 from pathlib import Path
@@ -58,6 +59,12 @@ def deployment_settings(
         # Tests wait for transient trouble seconds, not minutes.
         retry=RetrySettings(base_delay_s=0.5, max_total_s=20),
     )
+
+
+def proxied_nocodb_settings(tmp_path: Path, nocodb_server, proxy_url: str, s3_server, table: str) -> Settings:
+    """A table with status columns on NocoDB reached through a fault proxy; no S3 bucket (no uploads)."""
+    proxied = dataclasses.replace(nocodb_server, base_url=proxy_url)
+    return deployment_settings(tmp_path, proxied, s3_server, [table], "unused", status_columns=True)
 
 
 def deploy(monkeypatch: pytest.MonkeyPatch, settings: Settings, nocodb_server, s3_server) -> dg.Definitions:

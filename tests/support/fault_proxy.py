@@ -22,6 +22,8 @@ class FaultProxy:
         self.port = 0
         self.connections = 0
         self.stops = 0
+        self.drops = 0
+        self._drop: Callable[[int, bytes, int], bool] | None = None
         self._trigger: Callable[[int, bytes, int], bool] | None = None
         self._restart_after_s: float | None = None
         self._listener: socket.socket | None = None
@@ -67,6 +69,11 @@ class FaultProxy:
         self._trigger = trigger
         self._restart_after_s = restart_after_s
 
+    def drop_when(self, trigger: Callable[[int, bytes, int], bool]) -> None:
+        """Cut the one connection on which ``trigger`` (as in ``stop_when``) holds (once); the others
+        and the next ones go through."""
+        self._drop = trigger
+
     def restart_after(self, seconds: float) -> threading.Timer:
         timer = threading.Timer(seconds, self.start)
         timer.daemon = True
@@ -107,6 +114,10 @@ class FaultProxy:
                     self.stop()
                     if self._restart_after_s is not None:
                         self.restart_after(self._restart_after_s)
+                    return
+                drop = self._drop
+                if number and drop is not None and drop(number, chunk, sent):
+                    self._drop, self.drops = None, self.drops + 1
                     return
                 sink.sendall(chunk)
         except OSError:
