@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dagster as dg
 import pytest
@@ -34,6 +35,12 @@ def _videos(s3_server, bucket: str, key: str) -> list[str]:
     return [k for k in object_keys(s3_server, bucket, f"videos/{key}/") if k.endswith(".mp4")]
 
 
+def _picked_up(defs, instance, nocodb_server, table: str, media_server: str, script: str):
+    """A new row of the test clip and ``script``, its record key, and the tick that picked it up."""
+    [row_id] = nocodb.insert_rows(nocodb_server, table, [{"url": f"{media_server}/clip.mp4", "content": script}])
+    return row_id, str(RecordKey(table, str(row_id))), tick(defs, instance)
+
+
 @pytest.fixture
 def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nocodb_server, s3_server, media_host, capsys):
     """A table without status columns, made ready by `talking-head setup`, and a deployment on it."""
@@ -58,11 +65,7 @@ def test_a_row_shows_each_stage_then_done_and_renders_again_on_retry(
     deployment, instance, nocodb_server, s3_server, media_server
 ) -> None:
     table, bucket, defs = deployment
-    [row_id] = nocodb.insert_rows(
-        nocodb_server, table, [{"url": f"{media_server}/clip.mp4", "content": "A row with a life of its own."}]
-    )
-    key = str(RecordKey(table, str(row_id)))
-    first = tick(defs, instance)
+    row_id, key, first = _picked_up(defs, instance, nocodb_server, table, media_server, "A row with a life of its own.")
     [request] = first.run_requests
     assert nocodb.get_row(nocodb_server, table, row_id)["status"] == "queued"
 
@@ -141,3 +144,37 @@ def test_a_row_deleted_while_it_renders_ends_its_run_cleanly(
     assert done == {"source_video", "tts_audio", "avatar_video"}  # public_url and nocodb_sync never ran
     assert not any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
     assert _videos(s3_server, bucket, request.partition_key) == []
+
+
+def test_a_row_edited_while_it_renders_gets_no_stale_url_and_its_new_version_renders(
+    deployment, instance, nocodb_server, s3_server, media_server
+) -> None:
+    table, bucket, defs = deployment
+    row_id, key, first = _picked_up(defs, instance, nocodb_server, table, media_server, "The script as first written.")
+    [request] = first.run_requests
+
+    # The user edits the script once the avatar is animated: the old version finishes and is published,
+    # but its URL is not written into the row, which is left for the edited version.
+    job = defs.resolve_job_def("render_record")
+    for stage, _ in STAGES:
+        if stage == "composite":
+            nocodb.update_rows(nocodb_server, table, [{"Id": row_id, "content": "The script as edited."}])
+        result = job.execute_in_process(
+            partition_key=key, instance=instance, asset_selection=[dg.AssetKey(stage)], tags=request.tags
+        )
+        assert result.success, failure_message(result)
+    row = nocodb.get_row(nocodb_server, table, row_id)
+    assert (row["chengpinurl"], row["status"]) == (None, "")
+    assert row["error"] == (
+        "The URL or script changed while the previous version was rendering; the new version is next."
+    )
+    [old_video] = _videos(s3_server, bucket, key)
+
+    # The next tick renders the edited version; its URL, not the old one's, ends in the row.
+    [edited] = tick(defs, instance, cursor=first.cursor).run_requests
+    assert edited.tags["talking_head/record_version"] != request.tags["talking_head/record_version"]
+    assert launch(defs, instance, edited).success
+    row = nocodb.get_row(nocodb_server, table, row_id)
+    assert row["status"] == "done" and not row["error"]
+    [new_video] = [video for video in _videos(s3_server, bucket, key) if video != old_video]
+    assert urlsplit(row["chengpinurl"]).path.endswith(f"/{new_video}")
