@@ -5,6 +5,7 @@ Its code server's container context (compose.yaml, deploy/k8s/) gives this locat
 
 import dagster as dg
 
+from talking_head_dagster.cleanup import artifact_cache_cleanup, artifact_cache_cleanup_schedule
 from talking_head_dagster.locations import (
     AVATAR_JOB,
     GPU_ASSETS,
@@ -23,7 +24,14 @@ def build_gpu_definitions(settings: Settings | None = None) -> dg.Definitions:
     after_prepare = build_stage_chain_sensor(
         "avatar_after_prepare", PREPARE_JOB, avatar, minimum_interval_seconds=settings.stage_sensor_interval_s
     )
-    return location_definitions(settings, GPU_ASSETS, [avatar], [after_prepare])
+    # This host's cache of the artifact store; the CPU location prunes the store itself (S3).
+    return location_definitions(
+        settings,
+        GPU_ASSETS,
+        [avatar, artifact_cache_cleanup],
+        [after_prepare],
+        schedules=[artifact_cache_cleanup_schedule],
+    )
 
 
 defs = build_gpu_definitions()

@@ -84,13 +84,14 @@ class ArtifactStore(dg.ConfigurableResource):
             return False
         return True
 
-    def prune(self, busy: Collection[str] = (), now: float | None = None) -> list[str]:
+    def prune(self, busy: Collection[str] = (), now: float | None = None, local_only: bool = False) -> list[str]:
         """Remove what nothing has touched for ``retention_hours``; return what was removed.
 
         Steps: 1. staging folders (what a crashed or killed stage left): after the retention, or
         after ``ABANDONED_STAGING_S`` when their record is not ``busy``; 2. each record's stage
         folders but ``public_url``, once its newest file is older than the retention, unless the
-        record is ``busy`` (a run of it is in flight); 3. the same under the S3 prefix.
+        record is ``busy`` (a run of it is in flight); 3. the same under the S3 prefix, unless
+        ``local_only`` (a location that only caches the store).
         """
         if self.retention_hours <= 0:
             return []
@@ -113,7 +114,7 @@ class ArtifactStore(dg.ConfigurableResource):
                 shutil.rmtree(stage, ignore_errors=True)
                 removed.append(str(stage))
         # 3. Their copies in S3.
-        if self.backend == "s3":
+        if self.backend == "s3" and not local_only:
             removed += self._prune_s3(busy, cutoff)
         return removed
 

@@ -1,12 +1,17 @@
 """The two production code locations: the same six assets split CPU/GPU, lineage across them, the hand-on sensors."""
 
+import os
+import time
+
 import dagster as dg
 from dagster._core.definitions.dependency import NodeHandle
 
+from talking_head_dagster.cleanup import artifact_cache_cleanup
 from talking_head_dagster.definitions import defs as single
 from talking_head_dagster.locations import AVATAR_JOB, FINISH_JOB, PREPARE_JOB
 from talking_head_dagster.locations.cpu import defs as cpu
 from talking_head_dagster.locations.gpu import defs as gpu
+from talking_head_dagster.resources.artifact_store import ArtifactStore
 from talking_head_dagster.sensors.run_history import VERSION_TAG
 from talking_head_dagster.sensors.stage_chain import AFTER_RUN_TAG
 
@@ -92,3 +97,26 @@ def test_other_runs_are_not_handed_on(instance) -> None:
         run = _succeeded_run(instance, job_name, {"dagster/partition": "tbl1-7"})
         assert isinstance(_hand_on(gpu, "avatar_after_prepare", instance, run), dg.SkipReason)
         assert isinstance(_hand_on(cpu, "finish_after_avatar", instance, run), dg.SkipReason)
+
+
+def test_both_locations_clean_up_every_hour_the_gpu_its_own_cache_only(tmp_path, instance) -> None:
+    def schedules(location: dg.Definitions) -> dict[str, tuple[str, str, dg.DefaultScheduleStatus]]:
+        return {s.name: (s.cron_schedule, s.job_name, s.default_status) for s in location.schedules}
+
+    running = dg.DefaultScheduleStatus.RUNNING
+    assert schedules(cpu) == {"artifact_cleanup_hourly": ("17 * * * *", "artifact_cleanup", running)}
+    assert schedules(gpu) == {"artifact_cache_cleanup_hourly": ("47 * * * *", "artifact_cache_cleanup", running)}
+    assert gpu.resolve_job_def("artifact_cache_cleanup").graph.node_names() == ["prune_artifact_cache"]
+
+    # The GPU host's cache of an S3 store: old stage folders go, S3 is not touched (none is reachable).
+    old = tmp_path / "tbl-1"
+    for stage in ("tts_audio", "public_url"):
+        (old / stage).mkdir(parents=True)
+        (old / stage / "data.bin").write_bytes(b"\0" * 1000)
+    then = time.time() - 5 * 3600
+    for item in [old, *old.rglob("*")]:
+        os.utime(item, (then, then))
+    store = ArtifactStore(backend="s3", s3=None, local_dir=str(tmp_path), retention_hours=1)
+    result = artifact_cache_cleanup.execute_in_process(instance=instance, resources={"artifacts": store})
+    assert result.success and result.output_for_node("prune_artifact_cache") == 1
+    assert sorted(p.name for p in old.iterdir()) == ["public_url"]
