@@ -6,17 +6,16 @@ tells whether the worker lives. The Docker and Kubernetes launchers check their 
 themselves (``supports_check_run_worker_health``, driven by ``run_monitoring`` in dagster.yaml).
 """
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import dagster as dg
 from dagster._core.events import JobFailureData, RunFailureReason
 from dagster._core.launcher import DefaultRunLauncher
 from dagster._core.storage.tags import MAX_RETRIES_TAG, RETRY_NUMBER_TAG
 
+from talking_head_dagster.process_state import pid_alive
 from talking_head_dagster.run_tags import ERROR_TAG
 
 # When the sweep first found the run's worker gone (epoch seconds): the grace counts from here.
@@ -84,21 +83,6 @@ def worker_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
         if pid is not None and str(pid.value).isdigit():
             return int(pid.value)
     return None
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether ``pid`` runs on this machine; a zombie (killed, not yet reaped by its parent) does not."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):  # no /proc (macOS): kill's answer stands
-        return True
-    return state not in ("Z", "X")
 
 
 def _row_message(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
