@@ -179,7 +179,7 @@ def run_mode(mode: str, args: argparse.Namespace) -> dict:
     from talking_head_dagster.media.binary import ffmpeg_binary
     from tests.services import nocodb, seaweedfs
     from tests.support.deployment import fresh_bucket
-    from tests.support.processes import BIN, REPO, started
+    from tests.support.processes import BIN, REPO, prepare_home, started
     from tests.support.production import postgres_database, two_location_deployment
 
     rows, script = args.rows, SCRIPT_SMOKE if args.smoke else SCRIPT_30S
@@ -200,6 +200,7 @@ def run_mode(mode: str, args: argparse.Namespace) -> dict:
             shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
             env = {**os.environ, **env_settings, "DAGSTER_HOME": str(home), "DAGSTER_GRPC_TIMEOUT_SECONDS": "300"}
             command = [str(BIN / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")]
+            prepare_home(home)
             stack.enter_context(started(command, env, work / "daemon.log"))
             instance = stack.enter_context(dg.DagsterInstance.from_config(str(home)))
         else:

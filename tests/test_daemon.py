@@ -20,6 +20,7 @@ import requests
 
 from tests.services import nocodb
 from tests.support.deployment import deployment_env, fresh_bucket
+from tests.support.processes import prepare_home
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parent.parent
@@ -53,6 +54,7 @@ def test_daemon_turns_a_new_row_into_a_video(
         table,
         [{"url": f"{media_server}/clip.mp4", "content": "This row was picked up by the Dagster daemon."}],
     )
+    prepare_home(home)
     log = (tmp_path / "daemon.log").open("w")
     daemon = subprocess.Popen(
         [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],

@@ -16,7 +16,7 @@ from talking_head_dagster.sensors.run_history import IN_FLIGHT
 from tests.services import nocodb
 from tests.support.deployment import deployment_env, fresh_bucket
 from tests.support.job_process import HOLD_COMPOSITE_ENV
-from tests.support.processes import BIN, REPO, started
+from tests.support.processes import BIN, REPO, prepare_home, started
 
 pytestmark = pytest.mark.integration
 STATUS_COLUMNS = [{"title": "status", "uidt": "SingleLineText"}, {"title": "error", "uidt": "LongText"}]
@@ -68,6 +68,7 @@ def test_a_killed_daemons_dead_run_is_failed_after_restart_and_the_table_flows_a
         ),
     }
     command = [str(BIN / "dagster-daemon"), "run", "-w", str(workspace)]
+    prepare_home(home)
     log = tmp_path / "daemon.log"
 
     # 1. The daemon renders the row; its whole process group is killed in the composite.

@@ -47,6 +47,19 @@ def container_env(service: dict) -> dict[str, str]:
     return {k: v for k, v in service.get("environment", {}).items() if k.startswith("DAGSTER_CONTAINER_")}
 
 
+def prepare_home(home: Path) -> None:
+    """Create the SQLite instance storage under ``home`` once, before any Dagster process starts on it.
+
+    A daemon and the code server it spawns otherwise create a fresh home's databases at the same
+    moment, and may both stamp a schema version ("alembic_version has more than one head").
+    """
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.get_runs(limit=1)
+        instance.all_instigator_state()
+
+
 @contextmanager
 def started(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
     """A process in its own session, stopped (SIGINT, then SIGKILL) with everything it started."""
