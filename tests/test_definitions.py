@@ -1,5 +1,6 @@
 """The real Definitions load, with the six assets, the job and the sensor wired to their resources."""
 
+import os
 import subprocess
 import sys
 
@@ -61,9 +62,18 @@ STAGE_ONLY_MODULES += ["kubernetes", "docker", "torch"]
 
 @pytest.mark.parametrize(
     "module",
-    ["talking_head_dagster.definitions", "talking_head_dagster.locations.cpu", "talking_head_dagster.locations.gpu"],
+    [
+        "talking_head_dagster.definitions",
+        "talking_head_dagster.locations.cpu",
+        "talking_head_dagster.locations.gpu",
+        "talking_head_dagster.locations.served",
+        "talking_head_dagster.launcher",  # the daemon's run launcher
+    ],
 )
 def test_loading_a_code_location_leaves_stage_only_modules_unloaded(module: str) -> None:
     probe = f"import sys, {module}; print(' '.join(m for m in {STAGE_ONLY_MODULES!r} if m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=True)
+    env = {**os.environ, "TALKING_HEAD_AVATAR__FLASHHEAD__SERVER_URL": "http://127.0.0.1:8765"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=True, env=env
+    )
     assert result.stdout.split() == []

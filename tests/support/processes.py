@@ -21,11 +21,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def compose_services(profiles: list[str] | None = None) -> dict[str, dict]:
-    """compose.yaml as Docker Compose itself reads it (`docker compose config`): validated and normalised."""
+def compose_services(profiles: list[str] | None = None, overrides: tuple[str, ...] = ()) -> dict[str, dict]:
+    """compose.yaml (and ``overrides`` over it) as Docker Compose itself reads it (`docker compose config`)."""
     enabled = [arg for profile in profiles or [] for arg in ("--profile", profile)]
+    files = [arg for name in ("compose.yaml", *overrides) for arg in ("-f", str(REPO / name))]
     result = subprocess.run(
-        [str(BIN / "docker-compose"), "-f", str(REPO / "compose.yaml"), *enabled, "config", "--format", "json"],
+        [str(BIN / "docker-compose"), *files, *enabled, "config", "--format", "json"],
         capture_output=True,
         text=True,
         timeout=60,

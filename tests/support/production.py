@@ -31,7 +31,6 @@ from tests.support.processes import (
 )
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
-LOCATIONS = {"code-cpu": "talking_head_cpu", "code-gpu": "talking_head_gpu"}
 
 
 @contextmanager
@@ -90,9 +89,21 @@ class Deployment:
         return started(command, self.env, self.folder / f"{name}.log")
 
 
-@contextmanager
-def two_location_deployment(folder: Path, database: str, settings_env: dict[str, str]) -> Iterator[Deployment]:
+def two_location_deployment(folder: Path, database: str, settings_env: dict[str, str]):
     """Both code servers (compose.yaml's commands) on this machine, and a workspace naming them."""
+    return compose_deployment(folder, database, settings_env)
+
+
+def served_deployment(folder: Path, database: str, settings_env: dict[str, str]):
+    """The one code server of deploy/compose.served.yaml (the avatar server renders every avatar)."""
+    return compose_deployment(folder, database, settings_env, served=True)
+
+
+@contextmanager
+def compose_deployment(
+    folder: Path, database: str, settings_env: dict[str, str], served: bool = False
+) -> Iterator[Deployment]:
+    """The code servers of compose.yaml (over it deploy/compose.served.yaml with ``served``), here, and a workspace."""
     home = folder / "dagster_home"
     home.mkdir(parents=True)
     (home / "dagster.yaml").write_text(yaml.safe_dump(production_instance_yaml()))
@@ -106,13 +117,15 @@ def two_location_deployment(folder: Path, database: str, settings_env: dict[str,
         # As compose.yaml's daemon: the queue holds the next avatar run until the running one claims its slot.
         "DAGSTER_OP_CONCURRENCY_KEYS_ALLOTTED_FOR_STARTED_RUN_SECONDS": "60",
     }
-    services = compose_services()
-    workspace = yaml.safe_load((REPO / "deploy" / "workspace.yaml").read_text())
+    services = compose_services(overrides=("deploy/compose.served.yaml",) if served else ())
+    workspace = yaml.safe_load(
+        (REPO / "deploy" / ("workspace.served.yaml" if served else "workspace.yaml")).read_text()
+    )
     with ExitStack() as stack:
         servers = []
         for entry in workspace["load_from"]:
             server = entry["grpc_server"]
-            service = next(name for name, location in LOCATIONS.items() if location == server["location_name"])
+            service = server["host"]  # the workspace names each server by its compose service
             port, log = free_port(), folder / f"{service}.log"
             process = stack.enter_context(
                 started(local_command(services[service], port), {**env, **container_env(services[service])}, log)
