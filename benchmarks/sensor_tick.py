@@ -37,10 +37,17 @@ def main() -> int:
     args = parser.parse_args()
     if args.smoke:
         args.rows, args.pending, args.repeat = 200, 5, 1
-    rows = args.rows
 
     server = nocodb.ensure_running()
     table = nocodb.create_table(server, f"bench_{uuid.uuid4().hex[:8]}")
+    try:
+        return measure(args, server, table)
+    finally:
+        nocodb.delete_table(server, table)  # the test NocoDB does not grow with every run
+
+
+def measure(args, server, table: str) -> int:
+    rows = args.rows
     step = rows // max(args.pending, 1)
     pending = set(range(0, rows, step)[: args.pending])
     started = time.perf_counter()
