@@ -10,6 +10,7 @@ import dagster as dg
 import pytest
 
 from talking_head_dagster.media.binary import ffmpeg_binary
+from tests.benchmarks.smoke_runs import is_smoke_item, smoke_runs  # noqa: F401 (a session fixture)
 from tests.support.douyin_standin import DouyinStandIn, serve_douyin_standin, standin_media
 from tests.support.hostile_server import host_port, serve_hostile
 
@@ -17,6 +18,14 @@ from tests.support.hostile_server import host_port, serve_hostile
 for _name in list(os.environ):
     if _name.startswith("TALKING_HEAD_") and _name not in ("TALKING_HEAD_CACHE",) and "_TEST_" not in _name:
         del os.environ[_name]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def benchmark_smoke_runs_in_the_background(request: pytest.FixtureRequest) -> None:
+    """The selected benchmarks' smoke runs start with the session, whatever the test order: they take
+    minutes, mostly waiting, and tests/benchmarks/test_smoke.py only collects their results."""
+    if any(is_smoke_item(item) for item in request.session.items):
+        request.getfixturevalue("smoke_runs")
 
 
 @pytest.fixture(scope="session")
