@@ -273,7 +273,8 @@ def run_mode(mode: str, args: argparse.Namespace) -> dict:
                 (run["worker_peak_mib"] or 0 for t in timelines for run in t["runs"]), default=None
             )
         report["load_after"] = os.getloadavg()
-        warm = [s.peak_kib for s in memory.seen.values() if "launcher.zygote" in s.command]
+        zygotes = {pid for pid, s in memory.seen.items() if "launcher.zygote" in s.command}
+        warm = [s.peak_kib for pid, s in memory.seen.items() if pid in zygotes and s.ppid not in zygotes]
         report["warm_process_peak_mib"] = round(max(warm) / 1024, 1) if warm else None
     write_report(args, report, f"{mode}-{args.label}.json" if args.label else f"{mode}.json")
     return report
