@@ -24,7 +24,7 @@ __all__ = ["VERSION_TAG", "build_nocodb_rows_sensor", "run_key"]
 
 def build_nocodb_rows_sensor(
     job,
-    minimum_interval_seconds: int = 30,
+    minimum_interval_seconds: int = 10,
     max_runs_per_tick: int = 100,
     dead_run_grace_s: float = 120.0,
     swept_jobs: tuple[str, ...] = (),

@@ -23,7 +23,7 @@ from talking_head_dagster.sensors.run_history import PARTITION_TAG, VERSION_TAG
 AFTER_RUN_TAG = "talking_head/after_run"
 
 
-def build_stage_chain_sensor(name: str, after_job: str, job, minimum_interval_seconds: int = 5):
+def build_stage_chain_sensor(name: str, after_job: str, job, minimum_interval_seconds: int = 2):
     """A sensor requesting ``job`` for a row once a run of ``after_job`` (in any location) succeeded for it."""
 
     @dg.run_status_sensor(
