@@ -16,4 +16,7 @@ if [ "$(id -u)" -eq 0 ] && ! command -v chromium >/dev/null 2>&1; then
   scripts/install_browser.sh
 fi
 "$UV" run --frozen --no-sync python -m tests.ui.browser install >&2
-exec "$UV" run --frozen --no-sync pytest "${PYTEST_ARGS[@]}"
+# A random order (modules shuffled, and the tests within each), repeatable: pytest's header prints
+# the seed. `TEST_ORDER_SEED=<n> ./scripts/test.sh` runs another order; `--random-order-bucket=none` none.
+exec "$UV" run --frozen --no-sync pytest --random-order-bucket=module \
+  --random-order-seed="${TEST_ORDER_SEED:-20261203}" "${PYTEST_ARGS[@]}"
