@@ -7,44 +7,59 @@ Protocol with ``WarmRunLauncher`` (one line each way per run): the launcher writ
 ``dagster api execute_run`` would, and this process answers with the child's pid. The first line
 it writes, ``ready``, says the imports are done. On end of input it waits for its runs and exits.
 
-The child closes the protocol pipes before running, restores the default SIGCHLD handling (its
-stages wait on FFmpeg) and writes its logs to stderr, as a worker the code server spawned does.
+The child closes the protocol pipes before running and writes its logs to stderr, as a worker the
+code server spawned does. Ended workers are collected every second (no SIGCHLD handler: a worker's
+stages wait on their own FFmpeg); one that died abnormally (killed, crashed) has its run failed at
+once, as the code server does for its workers (``crash.py``).
 """
 
 import os
+import select
 import signal
 import sys
 import threading
+import time
 import traceback
 
 from talking_head_dagster.launcher.protocol import ERROR, READY
 
+REAP_INTERVAL_S = 1.0
 
-def _reap(_signum=None, _frame=None) -> None:
-    """Collect every run worker that has ended, so none is left a zombie."""
+
+def _reap(workers: dict[int, str]) -> None:
+    """Collect every child that has ended; a run worker that died abnormally gets its run failed."""
     while True:
         try:
-            pid, _status = os.waitpid(-1, os.WNOHANG)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
+        request = workers.pop(pid, None)
+        exit_code = os.waitstatus_to_exitcode(status)
+        if request is not None and exit_code != 0:
+            _in_child(_report, request, pid, exit_code)
 
 
-def _run_child(request: str) -> None:
-    """In the forked child: become an ordinary run worker and execute the run; never returns."""
+def _report(request: str, pid: int, exit_code: int) -> None:
+    from talking_head_dagster.launcher.crash import report_crashed_worker
+
+    report_crashed_worker(request, pid, exit_code)
+
+
+def _in_child(work, *args) -> int:
+    """Fork; the child runs ``work(*args)`` with ordinary signal handling and stdout on stderr, then exits."""
+    pid = os.fork()
+    if pid:
+        return pid
     code = 0
     try:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)  # cancelling a run interrupts it
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(2, 1)  # the protocol's stdout is the launcher's: logs go to stderr
         sys.stdin = open(os.devnull)  # noqa: SIM115 (the process ends below)
-
-        from dagster._cli.api import execute_run_command
-
-        execute_run_command.callback(input_json=request, compressed_input_json=None)  # `dagster api execute_run`
+        work(*args)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
@@ -54,6 +69,13 @@ def _run_child(request: str) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def _execute(request: str) -> None:
+    """A run worker: what ``dagster api execute_run`` executes."""
+    from dagster._cli.api import execute_run_command
+
+    execute_run_command.callback(input_json=request, compressed_input_json=None)
 
 
 def serve(repository_origin: str) -> int:
@@ -70,13 +92,19 @@ def serve(repository_origin: str) -> int:
     from dagster._utils.hosted_user_process import recon_repository_from_origin
 
     recon_repository_from_origin(deserialize_value(repository_origin, RepositoryPythonOrigin)).get_definition()
-    signal.signal(signal.SIGCHLD, _reap)
     out = sys.stdout
     out.write(f"{READY}\n")
     out.flush()
 
-    # 2. One fork per request.
-    for line in sys.stdin:
+    # 2. One fork per request; ended children are collected every second.
+    workers: dict[int, str] = {}
+    while True:
+        _reap(workers)
+        if not select.select([sys.stdin], [], [], REAP_INTERVAL_S)[0]:
+            continue
+        line = sys.stdin.readline()
+        if not line:
+            break
         request = line.strip()
         if not request:
             continue
@@ -84,19 +112,16 @@ def serve(repository_origin: str) -> int:
             out.write(f"{ERROR} the warm process has {threading.active_count()} threads\n")
             out.flush()
             continue
-        pid = os.fork()
-        if pid == 0:
-            _run_child(request)
+        pid = _in_child(_execute, request)
+        workers[pid] = request
         out.write(f"{pid}\n")
         out.flush()
 
     # 3. The launcher is gone or retired this process: the runs it started finish first.
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    while True:
-        try:
-            os.wait()
-        except ChildProcessError:
-            return 0
+    while workers:
+        _reap(workers)
+        time.sleep(REAP_INTERVAL_S)
+    return 0
 
 
 if __name__ == "__main__":

@@ -61,16 +61,25 @@ def sweep_dead_runs(instance: dg.DagsterInstance, grace_s: float, job_names: set
         if now - float(since) < grace_s:
             continue
         # 4. Failed as interrupted; the slots go back at once.
-        message = _row_message(instance, run)
-        instance.add_run_tags(run.run_id, {ERROR_TAG: message})
-        instance.report_run_failed(
-            run,
-            message=f"{INTERRUPTED}: no process {pid} on this machine for {now - float(since):.0f} s.",
-            job_failure_data=JobFailureData(None, RunFailureReason.UNEXPECTED_TERMINATION, None),
-        )
-        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        message = fail_dead_run(instance, run, f"no process {pid} on this machine for {now - float(since):.0f} s")
         dead.append(DeadRun(run, message))
     return dead
+
+
+def fail_dead_run(instance: dg.DagsterInstance, run: dg.DagsterRun, detail: str) -> str:
+    """Mark ``run`` failed as interrupted (run retries retry it), free its slots; what its row will say.
+
+    The sweep calls it for a worker found gone, the warm launcher's process for a worker it saw die.
+    """
+    message = _row_message(instance, run)
+    instance.add_run_tags(run.run_id, {ERROR_TAG: message})
+    instance.report_run_failed(
+        run,
+        message=f"{INTERRUPTED}: {detail}.",
+        job_failure_data=JobFailureData(None, RunFailureReason.UNEXPECTED_TERMINATION, None),
+    )
+    instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+    return message
 
 
 def worker_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:

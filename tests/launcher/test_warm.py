@@ -4,6 +4,8 @@ The workspace is a managed code server of ``tests/launcher/jobs.py``, as the dae
 gives it one; runs are launched through the instance as the run queue launches them.
 """
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -15,7 +17,8 @@ from dagster._core.workspace.load_target import ModuleTarget
 
 from talking_head_dagster.launcher.warm import WARM_TAG, WarmRunLauncher
 from talking_head_dagster.process_state import pid_alive
-from talking_head_dagster.sensors.dead_runs import worker_pid
+from talking_head_dagster.run_tags import ERROR_TAG
+from talking_head_dagster.sensors.dead_runs import INTERRUPTED, worker_pid
 from tests.launcher import jobs
 from tests.support.processes import REPO
 
@@ -62,6 +65,15 @@ def finished(instance: dg.DagsterInstance, run_id: str, timeout: float = 120) ->
     raise AssertionError(f"run {run_id} did not finish within {timeout} s")
 
 
+def started_worker(instance: dg.DagsterInstance, run_id: str) -> int:
+    """The pid of the run's worker once the run has started."""
+    deadline = time.monotonic() + 60
+    while worker_pid(instance, run_id) is None or instance.get_run_by_id(run_id).status != dg.DagsterRunStatus.STARTED:
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.2)
+    return worker_pid(instance, run_id)
+
+
 def observed(instance: dg.DagsterInstance, run_id: str) -> dict:
     records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION).records
     observation = records[0].event_log_entry.dagster_event.event_specific_data.asset_observation
@@ -94,17 +106,31 @@ def test_runs_fork_from_one_warm_process(workspace) -> None:
 def test_a_warm_run_is_cancelled(workspace) -> None:
     instance, context = workspace
     run_id = launch(instance, context, jobs.endless)
-    deadline = time.monotonic() + 60
-    while worker_pid(instance, run_id) is None or instance.get_run_by_id(run_id).status != dg.DagsterRunStatus.STARTED:
-        assert time.monotonic() < deadline, "the endless run never started"
-        time.sleep(0.2)
-    pid = worker_pid(instance, run_id)
-    assert instance.run_launcher.terminate(run_id)
-    assert finished(instance, run_id).status == dg.DagsterRunStatus.CANCELED
-    deadline = time.monotonic() + 30
-    while pid_alive(pid):
-        assert time.monotonic() < deadline, "the cancelled worker lives on"
-        time.sleep(0.2)
+    pid = started_worker(instance, run_id)
+    try:
+        assert instance.run_launcher.terminate(run_id)
+        assert finished(instance, run_id).status == dg.DagsterRunStatus.CANCELED
+        deadline = time.monotonic() + 30
+        while pid_alive(pid):
+            assert time.monotonic() < deadline, "the cancelled worker lives on"
+            time.sleep(0.2)
+    finally:  # an endless worker must not outlive a failing test
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_killed_warm_worker_fails_its_run_at_once(workspace) -> None:
+    instance, context = workspace
+    run_id = launch(instance, context, jobs.endless)
+    pid = started_worker(instance, run_id)
+    os.kill(pid, signal.SIGKILL)
+    # The warm process saw it die: no sweep, no grace.
+    run = finished(instance, run_id, timeout=60)
+    assert run.status == dg.DagsterRunStatus.FAILURE
+    assert run.tags[ERROR_TAG] == f"{INTERRUPTED}; set the status to 'retry' to render it again."
+    failure = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
+    message = failure[0].event_log_entry.dagster_event.message
+    assert message == f"{INTERRUPTED}: its worker process {pid} was killed by SIGKILL."
 
 
 def test_a_warm_process_that_cannot_start_leaves_the_run_to_the_code_server(workspace, monkeypatch) -> None:
