@@ -5,7 +5,6 @@ meanwhile flows (the dead run's slot is free). The embedded default's instance, 
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -16,18 +15,10 @@ from talking_head_dagster.sensors.run_history import IN_FLIGHT
 from tests.services import nocodb
 from tests.support.deployment import deployment_env, fresh_bucket
 from tests.support.job_process import HOLD_COMPOSITE_ENV
-from tests.support.processes import BIN, REPO, prepare_home, started
+from tests.support.processes import BIN, REPO, prepare_home, started, until
 
 pytestmark = pytest.mark.integration
 STATUS_COLUMNS = [{"title": "status", "uidt": "SingleLineText"}, {"title": "error", "uidt": "LongText"}]
-
-
-def _until(condition, what: str, log: Path, limit_s: float = 600.0):
-    deadline = time.monotonic() + limit_s
-    while not (found := condition()):
-        assert time.monotonic() < deadline, f"waited in vain for {what}; daemon log:\n{log.read_text()[-3000:]}"
-        time.sleep(1)
-    return found
 
 
 @pytest.mark.timeout(1500)
@@ -77,7 +68,7 @@ def test_a_killed_daemons_dead_run_is_failed_after_restart_and_the_table_flows_a
             command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        _until(marker.exists, "the composite to start", log)
+        until(marker.exists, "the composite to start", log)
     finally:
         os.killpg(daemon.pid, signal.SIGKILL)
         daemon.wait(timeout=30)
@@ -89,7 +80,7 @@ def test_a_killed_daemons_dead_run_is_failed_after_restart_and_the_table_flows_a
 
     # 2. Restarted, the daemon's sensor fails the dead run; the row says so; 'retry' renders it.
     with started(command, env, log):
-        row = _until(
+        row = until(
             lambda: (r := nocodb.get_row(nocodb_server, table, first))["status"] == "failed" and r,
             "the dead run's row to fail",
             log,
@@ -101,11 +92,11 @@ def test_a_killed_daemons_dead_run_is_failed_after_restart_and_the_table_flows_a
         )
         nocodb.update_rows(nocodb_server, table, [{"Id": first, "status": "retry"}])
         for row_id in (first, second):
-            _until(lambda r=row_id: nocodb.get_row(nocodb_server, table, r)["status"] == "done", f"row {row_id}", log)
+            until(lambda r=row_id: nocodb.get_row(nocodb_server, table, r)["status"] == "done", f"row {row_id}", log)
         # The runs record their end before the daemon (and its runs' process group) is stopped.
         with dg.DagsterInstance.from_config(str(home)) as instance:
             in_flight = dg.RunsFilter(statuses=list(IN_FLIGHT))
-            _until(lambda: not instance.get_runs(in_flight), "the runs to end", log)
+            until(lambda: not instance.get_runs(in_flight), "the runs to end", log)
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
         runs = instance.get_runs(dg.RunsFilter(tags={"dagster/partition": f"{table}-{first}"}))

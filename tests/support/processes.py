@@ -100,3 +100,15 @@ def wait_for_code_server(port: int, process: subprocess.Popen, log: Path, timeou
             pass
         time.sleep(1)
     raise AssertionError(f"code server on port {port} not ready:\n{log.read_text()[-3000:]}")
+
+
+def until(condition, what: str, logs: Path | list[Path], limit_s: float = 600.0):
+    """``condition()``'s first truthy value, polled every second; after ``limit_s``, fail with the logs' tails."""
+    deadline = time.monotonic() + limit_s
+    while not (found := condition()):
+        if time.monotonic() > deadline:
+            logs = [logs] if isinstance(logs, Path) else logs
+            tails = "\n".join(f"--- {log.name}\n{log.read_text()[-3000:]}" for log in logs if log.exists())
+            raise AssertionError(f"waited in vain for {what}\n{tails}")
+        time.sleep(1)
+    return found

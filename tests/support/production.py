@@ -89,9 +89,13 @@ class Deployment:
         return started(command, self.env, self.folder / f"{name}.log")
 
 
-def two_location_deployment(folder: Path, database: str, settings_env: dict[str, str]):
-    """Both code servers (compose.yaml's commands) on this machine, and a workspace naming them."""
-    return compose_deployment(folder, database, settings_env)
+def two_location_deployment(
+    folder: Path, database: str, settings_env: dict[str, str], modules: dict[str, str] | None = None
+):
+    """Both code servers (compose.yaml's commands) on this machine, and a workspace naming them.
+
+    ``modules`` loads another module in a service's code server (a test's held location)."""
+    return compose_deployment(folder, database, settings_env, modules=modules)
 
 
 def served_deployment(folder: Path, database: str, settings_env: dict[str, str]):
@@ -101,7 +105,11 @@ def served_deployment(folder: Path, database: str, settings_env: dict[str, str])
 
 @contextmanager
 def compose_deployment(
-    folder: Path, database: str, settings_env: dict[str, str], served: bool = False
+    folder: Path,
+    database: str,
+    settings_env: dict[str, str],
+    served: bool = False,
+    modules: dict[str, str] | None = None,
 ) -> Iterator[Deployment]:
     """The code servers of compose.yaml (over it deploy/compose.served.yaml with ``served``), here, and a workspace."""
     home = folder / "dagster_home"
@@ -127,9 +135,10 @@ def compose_deployment(
             server = entry["grpc_server"]
             service = server["host"]  # the workspace names each server by its compose service
             port, log = free_port(), folder / f"{service}.log"
-            process = stack.enter_context(
-                started(local_command(services[service], port), {**env, **container_env(services[service])}, log)
-            )
+            command = local_command(services[service], port)
+            if service in (modules or {}):
+                command[command.index("-m") + 1] = modules[service]
+            process = stack.enter_context(started(command, {**env, **container_env(services[service])}, log))
             servers.append((process, port, log))
             server.update(host="127.0.0.1", port=port)
         for process, port, log in servers:
