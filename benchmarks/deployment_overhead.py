@@ -43,6 +43,8 @@ from harness import arguments, write_report
 from pipeline_stages import SCRIPT_30S, SCRIPT_SMOKE
 from process_memory import TreeMemory
 
+from talking_head_dagster.launcher.protocol import ZYGOTE_MODULE
+
 STAGES = ["source_video", "tts_audio", "avatar_video", "composite", "public_url", "nocodb_sync"]
 
 
@@ -194,19 +196,15 @@ def rows_at_once(nocodb, server, table: str, instance: dg.DagsterInstance, rows:
 
 def standin_avatar_server(work: Path) -> str:
     """An avatar server in this process on the tests' stand-in FlashHead checkout, loaded; its URL."""
-    import threading
+    from flashhead import serve_loaded
 
     from talking_head_dagster.avatar.flashhead.renderer import FlashHeadRenderer
-    from talking_head_dagster.avatar.flashhead.server import AvatarServer
     from talking_head_dagster.media.binary import ffmpeg_binary
     from talking_head_dagster.resources.avatar import default_portrait
     from tests.avatar.flashhead.conftest import StandInMachine, standin_deployment
 
     renderer = FlashHeadRenderer(standin_deployment(work / "flashhead-standin"), StandInMachine())
-    server = AvatarServer(("127.0.0.1", 0), renderer, ffmpeg_binary())
-    server.load(warmup_portrait=default_portrait())
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server.url
+    return serve_loaded(renderer, default_portrait(), ffmpeg_binary()).url
 
 
 def run_mode(mode: str, args: argparse.Namespace) -> dict:
@@ -273,7 +271,7 @@ def run_mode(mode: str, args: argparse.Namespace) -> dict:
                 (run["worker_peak_mib"] or 0 for t in timelines for run in t["runs"]), default=None
             )
         report["load_after"] = os.getloadavg()
-        zygotes = {pid for pid, s in memory.seen.items() if "launcher.zygote" in s.command}
+        zygotes = {pid for pid, s in memory.seen.items() if ZYGOTE_MODULE in s.command}
         warm = [s.peak_kib for pid, s in memory.seen.items() if pid in zygotes and s.ppid not in zygotes]
         report["warm_process_peak_mib"] = round(max(warm) / 1024, 1) if warm else None
     write_report(args, report, f"{mode}-{args.label}.json" if args.label else f"{mode}.json")

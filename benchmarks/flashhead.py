@@ -126,15 +126,22 @@ def _render(render, portrait: Path, speech: Path, out_mp4: Path, ffmpeg: str, wa
     return result
 
 
-def _through_server(renderer: FlashHeadRenderer, portrait: Path, ffmpeg: str):
-    """An avatar server on 127.0.0.1 holding ``renderer``, warmed up; a render function that goes through it."""
+def serve_loaded(renderer: FlashHeadRenderer, portrait: Path, ffmpeg: str):
+    """An avatar server on 127.0.0.1 holding ``renderer``, loaded and warmed up, serving from a thread."""
     from talking_head_dagster.avatar.flashhead.server import AvatarServer
-    from talking_head_dagster.resources.avatar_server import AvatarServerClient
 
-    started = time.perf_counter()
     server = AvatarServer(("127.0.0.1", 0), renderer, ffmpeg)
     server.load(warmup_portrait=portrait)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _through_server(renderer: FlashHeadRenderer, portrait: Path, ffmpeg: str):
+    """An avatar server holding ``renderer`` (``serve_loaded``); a render function that goes through it."""
+    from talking_head_dagster.resources.avatar_server import AvatarServerClient
+
+    started = time.perf_counter()
+    server = serve_loaded(renderer, portrait, ffmpeg)
     client = AvatarServerClient(server.url)
     start_s = round(time.perf_counter() - started, 2)
     print(f"avatar server at {server.url}, warmed up in {start_s} s")

@@ -20,7 +20,6 @@ import select
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,7 +44,6 @@ class WarmProcess:
 
     def __init__(self, repository_origin, ready_timeout_s: float):
         code_pointer = repository_origin.code_pointer
-        self.started = time.monotonic()
         self.process = subprocess.Popen(
             [
                 repository_origin.executable_path,

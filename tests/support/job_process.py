@@ -50,6 +50,14 @@ def hold_composite(marker: Path) -> None:
     FFmpegResource.run = run
 
 
+def hold_first_composite_if_asked() -> None:
+    """In a code location loaded by a daemon test: hold the composite while ``HOLD_COMPOSITE_ENV``
+    names a marker file that does not exist yet (the first run); later processes render normally."""
+    marker = os.environ.get(HOLD_COMPOSITE_ENV)
+    if marker and not Path(marker).exists():
+        hold_composite(Path(marker))
+
+
 def wait_for_step_start(instance, run_key: str, step: str, child: subprocess.Popen, log: Path) -> str:
     """The run id of the run with ``run_key``, once its ``step`` has started in ``child``."""
     deadline = time.monotonic() + 600
